@@ -1,0 +1,32 @@
+"""The one exception hierarchy of mailwarden.
+
+Protocol outcomes (SPF permerror, DKIM fail, DNS NXDOMAIN, ...) are *results*,
+never exceptions.  Exceptions are for input that cannot be used at all and for
+faults; the CLI maps :class:`InputError` to exit status 2 with its message on
+one line of stderr, and anything else to exit status 1.
+"""
+
+from __future__ import annotations
+
+
+class MailwardenError(Exception):
+    """Base of every exception raised on purpose by mailwarden."""
+
+
+class InputError(MailwardenError):
+    """Unreadable or invalid user input (file, option value, snapshot).
+
+    ``str(exc)`` is a complete, user-facing sentence.
+    """
+
+
+class DNSConfigError(InputError):
+    """A DNS snapshot file or ``--nameserver`` value cannot be used."""
+
+
+class MessageError(InputError):
+    """A message that cannot be parsed at all (empty, not a message, too large)."""
+
+
+class KeyFileError(InputError):
+    """A private key or secret file that cannot be read or used."""
