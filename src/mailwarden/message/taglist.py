@@ -50,10 +50,9 @@ def parse_tag_list(text: str, *, lowercase_names: bool = False, allow_duplicates
     items: list[tuple[str, str]] = []
     seen: set[str] = set()
     parts = text.split(";")
-    for index, part in enumerate(parts):
-        if not _FWS.sub("", part):
-            if index == len(parts) - 1 or not part.strip():
-                continue
+    for part in parts:
+        if not part.strip(" \t\r\n"):
+            continue  # trailing ";" (RFC 6376 section 3.2) or an empty element
         if "=" not in part:
             raise TagListError(f"tag without '=': {part.strip()[:60]!r}")
         name, _, value = part.partition("=")

@@ -1,0 +1,64 @@
+"""Shared fixtures: where the external conformance corpora live, and the CLI runner.
+
+The corpora are read from ``$MAILWARDEN_CORPORA`` or ``../shared/corpora`` next to
+the repository; they are never copied into it.  When ``CI=true`` a missing corpus
+is a failure, elsewhere the test is skipped with the reason.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def corpora_root() -> Path:
+    return Path(os.environ.get("MAILWARDEN_CORPORA", REPO.parent / "shared" / "corpora")).resolve()
+
+
+def shared_root() -> Path:
+    return corpora_root().parent
+
+
+def require_path(path: Path, what: str) -> Path:
+    """Return ``path`` if it exists; fail in CI, skip elsewhere."""
+    if path.exists():
+        return path
+    message = f"{what} not found at {path} (set MAILWARDEN_CORPORA)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+@pytest.fixture(scope="session")
+def corpora() -> Path:
+    """The corpora folder (../shared/corpora by default)."""
+    return require_path(corpora_root(), "conformance corpora")
+
+
+@pytest.fixture(scope="session")
+def shared() -> Path:
+    """The ../shared folder (examples, tools, recipes)."""
+    return require_path(shared_root(), "shared folder")
+
+
+def run_cli(*args: str, input: bytes | None = None, timeout: float = 60) -> subprocess.CompletedProcess[bytes]:
+    """Run ``python -m mailwarden ARGS`` as a user would; returns the completed process."""
+    return subprocess.run(
+        [sys.executable, "-m", "mailwarden", *args],
+        input=input,
+        capture_output=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+@pytest.fixture
+def cli():
+    return run_cli
