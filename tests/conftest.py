@@ -62,3 +62,29 @@ def run_cli(*args: str, input: bytes | None = None, timeout: float = 60) -> subp
 @pytest.fixture
 def cli():
     return run_cli
+
+
+@pytest.fixture(scope="session")
+def nsd_factory():
+    """Start real NSD servers on loopback: ``server = nsd_factory({"zone.test": "zone text"})``.
+
+    Every server started is stopped at the end of the session. Without nsd the
+    test fails in CI and is skipped elsewhere.
+    """
+    from tests.support.nsd import NSDServer, nsd_binary
+
+    if nsd_binary() is None:
+        message = "nsd is not installed (apt-get install nsd)"
+        if IN_CI:
+            pytest.fail(message)
+        pytest.skip(message)
+    servers = []
+
+    def start(zones: dict[str, str]) -> NSDServer:
+        server = NSDServer(zones)
+        servers.append(server)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()

@@ -145,7 +145,7 @@ class LiveResolver:
             return Answer(qname, rdtype, Rcode.SERVFAIL)
         except (dns.resolver.NoAnswer, dns.resolver.YXDOMAIN, dns.exception.DNSException):
             return Answer(qname, rdtype, Rcode.SERVFAIL)
-        chain = _cname_chain(result.response, qname)
+        chain = () if rdtype == "CNAME" else _cname_chain(result.response, qname)
         records: list[Record] = []
         ttl = DEFAULT_NEGATIVE_TTL
         if result.rrset is not None:
