@@ -30,3 +30,12 @@ class MessageError(InputError):
 
 class KeyFileError(InputError):
     """A private key or secret file that cannot be read or used."""
+
+
+class RecordSyntaxError(MailwardenError, ValueError):
+    """A signature header or DNS record that does not follow its grammar
+    (DKIM-Signature, DKIM key record, ARC header fields).
+
+    Engines turn it into a protocol result (neutral/permerror); ``parse_*``
+    functions raise it for callers that inspect records (the domain audit).
+    """
