@@ -1,0 +1,72 @@
+"""A cache of SPF policies by domain name, bounded by TTL and size.
+
+A long-running process (the mail filter) evaluates the same few policies over
+and over; :class:`RecordCache` keeps, per name, what the TXT lookup and the
+record selection of RFC 7208 section 4.5 produced (a parsed
+:class:`~mailwarden.spf.record.SPFRecord`, or "no record" / "several records"),
+for as long as the DNS TTL allows (capped by ``max_ttl``).  Temporary DNS
+failures are never cached.  Least recently used entries go first when full.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from mailwarden.spf.record import SPFRecord
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyLookup:
+    """The outcome of fetching a name's SPF policy (section 4.5)."""
+
+    status: str  # "ok", "none" (no record / NXDOMAIN), "multiple"
+    record: SPFRecord | None = None
+    #: The name did not exist or had no TXT at all (NXDOMAIN / NODATA).
+    void: bool = False
+
+
+class RecordCache:
+    """LRU cache of :class:`PolicyLookup` by normalized name, expiring with the DNS TTL."""
+
+    def __init__(self, max_entries: int = 10_000, max_ttl: float = 3600.0, min_ttl: float = 0.0,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        if max_entries < 1:
+            raise ValueError("max_entries must be at least 1")
+        self._entries: OrderedDict[str, tuple[float, PolicyLookup]] = OrderedDict()
+        self._max_entries = max_entries
+        self._max_ttl = max_ttl
+        self._min_ttl = min_ttl
+        self._clock = clock
+        self.hits = 0
+        self.misses = 0
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+    def get(self, name: str) -> PolicyLookup | None:
+        entry = self._entries.get(name)
+        if entry is None:
+            self.misses += 1
+            return None
+        if entry[0] <= self._clock():
+            del self._entries[name]
+            self.misses += 1
+            return None
+        self._entries.move_to_end(name)
+        self.hits += 1
+        return entry[1]
+
+    def put(self, name: str, lookup: PolicyLookup, ttl: float) -> None:
+        ttl = min(max(ttl, self._min_ttl), self._max_ttl)
+        if ttl <= 0:
+            return
+        self._entries[name] = (self._clock() + ttl, lookup)
+        self._entries.move_to_end(name)
+        while len(self._entries) > self._max_entries:
+            self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        self._entries.clear()

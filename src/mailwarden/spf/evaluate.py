@@ -1,0 +1,468 @@
+"""SPF evaluation: ``check_host()`` of RFC 7208 sections 4 and 5, on the async resolver.
+
+Limits enforced here (section 4.6.4), each turned into a result, never a hang:
+
+* at most 10 DNS-querying terms (``include a mx ptr exists`` and ``redirect``)
+  across the whole evaluation, nested includes and redirects included;
+* at most 2 "void lookups": the query of an ``a``, ``mx``, ``ptr`` or
+  ``exists`` term that answers NXDOMAIN or no records;
+* an ``mx`` term returning more than 10 MX records is a permerror; only the
+  first 10 PTR names are looked at by ``ptr`` and ``%{p}``;
+* an include or redirect back to a domain already being evaluated is a
+  permerror at once (an include loop can only end at the lookup limit);
+* macro expansions are bounded (:data:`mailwarden.spf.macros.MAX_EXPANSION`),
+  domain names are truncated to 253 characters (section 7.3);
+* DNS time is bounded by the resolver (per-query timeout and overall deadline
+  of :class:`~mailwarden.dns.live.LiveResolver`); a timeout is a temperror.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+import time
+
+from mailwarden.dns.base import Answer, Resolver
+from mailwarden.errors import InputError
+from mailwarden.spf.cache import PolicyLookup, RecordCache
+from mailwarden.spf.macros import (
+    MacroString,
+    MacroSyntaxError,
+    MacroValues,
+    parse_macro_string,
+    truncate_domain,
+)
+from mailwarden.spf.record import Mechanism, SPFRecord, parse_record, select_record
+from mailwarden.spf.results import ChainStep, SPFResult, TermTrace
+
+MAX_DNS_TERMS = 10
+MAX_VOID_LOOKUPS = 2
+MAX_MX_RECORDS = 10
+MAX_PTR_NAMES = 10
+#: How long a "no record" answer is kept by the cache when DNS gave no TTL.
+NEGATIVE_CACHE_TTL = 60
+
+_INCLUDE_RESULT = {"pass": True, "fail": False, "softfail": False, "neutral": False}
+_BAD_NAME_CHARS = frozenset("\t\r\n\\")
+
+
+class _Stop(Exception):
+    """Internal control flow: a permerror or temperror ends the whole evaluation.
+
+    Never leaves this module: :func:`check_host` turns it into an :class:`SPFResult`.
+    """
+
+    def __init__(self, result: str, problem: str) -> None:
+        super().__init__(problem)
+        self.result = result
+        self.problem = problem
+
+
+class _Outcome:
+    __slots__ = ("domain", "mechanism", "problem", "record", "result")
+
+    def __init__(self, result: str, domain: str, mechanism: str | None = None,
+                 record: SPFRecord | None = None, problem: str | None = None) -> None:
+        self.result = result
+        self.domain = domain
+        self.mechanism = mechanism
+        self.record = record
+        self.problem = problem
+
+
+def valid_domain(name: str) -> bool:
+    """Section 4.3: a multi-label name whose labels are 1..63 characters, at most 253 in all."""
+    if not name or len(name) > 253 or not name.isascii() or name[0] == "[" or " " in name:
+        return False
+    labels = name.split(".")
+    if len(labels) < 2 or labels[-1].isdigit():
+        return False
+    return all(0 < len(label) <= 63 for label in labels) and not (_BAD_NAME_CHARS & set(name))
+
+
+def _valid_target(name: str) -> bool:
+    """A name a DNS query can be made of (section 4.8: otherwise the term does not match)."""
+    if not name or len(name) > 253 or not name.isascii():
+        return False
+    return all(0 < len(label) <= 63 for label in name.split(".")) and not (_BAD_NAME_CHARS & set(name))
+
+
+def _address_value(text: str, version: int) -> int | None:
+    try:
+        return int.from_bytes(socket.inet_pton(socket.AF_INET if version == 4 else socket.AF_INET6, text), "big")
+    except (OSError, ValueError):
+        return None
+
+
+def parse_ip(ip: str) -> tuple[int, int, str, str]:
+    """(version, integer, ``%{i}`` form, ``%{c}`` form); IPv4-mapped IPv6 counts as IPv4 (section 5)."""
+    try:
+        addr = ipaddress.ip_address(ip.strip())
+    except ValueError:
+        raise InputError(f"invalid IP address {ip!r}") from None
+    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
+        addr = addr.ipv4_mapped
+    if addr.version == 4:
+        return 4, int(addr), str(addr), str(addr)
+    nibbles = ".".join(addr.exploded.replace(":", "").upper())
+    return 6, int(addr), nibbles, str(addr)
+
+
+class _Evaluator:
+    """State of one check_host() evaluation, shared by its includes and redirects."""
+
+    __slots__ = ("cache", "chain", "ip_int", "ip_text", "lookups", "ptr_names", "ptr_values", "resolver",
+                 "stack", "top_record", "trace", "values", "version", "void")
+
+    def __init__(self, resolver: Resolver, version: int, ip_int: int, ip_text: str, values: MacroValues,
+                 cache: RecordCache | None) -> None:
+        self.resolver = resolver
+        self.version = version
+        self.ip_int = ip_int
+        self.ip_text = ip_text
+        self.values = values
+        self.cache = cache
+        self.lookups = 0
+        self.void = 0
+        self.trace: list[TermTrace | None] = []
+        self.chain: list[ChainStep] = []
+        self.stack: list[str] = []
+        self.ptr_names: list[str] | None = None
+        self.ptr_values: dict[str, str] = {}
+        self.top_record: str | None = None
+
+    # ------------------------------------------------------------------ records
+
+    async def fetch(self, name: str) -> PolicyLookup:
+        """Section 4.4/4.5: the name's one ``v=spf1`` TXT record (cached by name)."""
+        key = name.lower()
+        cache = self.cache
+        if cache is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit
+        answer = await self.resolver.query(name, "TXT")
+        if answer.failed:
+            raise _Stop("temperror", f"DNS {answer.rcode.value} looking up the SPF record of {name}")
+        if answer.void:
+            lookup = PolicyLookup("none", void=True)
+        else:
+            text, count = select_record(answer.texts())
+            if count == 0:
+                lookup = PolicyLookup("none")
+            elif count > 1:
+                lookup = PolicyLookup("multiple")
+            else:
+                lookup = PolicyLookup("ok", parse_record(text))  # type: ignore[arg-type]
+        if cache is not None:
+            cache.put(key, lookup, answer.ttl or NEGATIVE_CACHE_TTL)
+        return lookup
+
+    # ------------------------------------------------------------------ check_host
+
+    async def check(self, domain: str, depth: int) -> _Outcome:
+        """check_host() for one domain (section 4); errors raise :class:`_Stop`."""
+        if not valid_domain(domain):
+            return _Outcome("none", domain, problem=f"{domain!r} is not a valid domain name (section 4.3)")
+        lookup = await self.fetch(domain)
+        if lookup.status == "none":
+            why = "does not exist" if lookup.void else "has no SPF record"
+            return _Outcome("none", domain, problem=f"{domain} {why}")
+        if lookup.status == "multiple":
+            raise _Stop("permerror", f"{domain} publishes more than one SPF record (section 4.5)")
+        record = lookup.record
+        assert record is not None
+        if depth == 0:
+            self.top_record = record.text
+        if record.error is not None:
+            raise _Stop("permerror", f"{domain}: {record.error}")
+        self.stack.append(domain.lower())
+        try:
+            for mech in record.mechanisms:
+                index = len(self.trace)
+                self.trace.append(None)
+                try:
+                    matched = await self.match(mech, domain, depth)
+                except _Stop as stop:
+                    self.trace[index] = TermTrace(domain, mech.text, stop.result, depth, stop.problem)
+                    raise
+                self.trace[index] = TermTrace(domain, mech.text, "match" if matched else "no match", depth)
+                if matched:
+                    return _Outcome(mech.result, domain, mech.text, record)
+            if record.redirect is not None:
+                return await self.redirect(record.redirect, domain, depth)
+            return _Outcome("neutral", domain, None, record)
+        finally:
+            self.stack.pop()
+
+    def count_lookup(self, term: str, domain: str) -> None:
+        self.lookups += 1
+        if self.lookups > MAX_DNS_TERMS:
+            raise _Stop("permerror", f"more than {MAX_DNS_TERMS} DNS-querying terms: limit exceeded at "
+                                     f"{term!r} in {domain} (section 4.6.4)")
+
+    def count_void(self, term: str, name: str) -> None:
+        self.void += 1
+        if self.void > MAX_VOID_LOOKUPS:
+            raise _Stop("permerror", f"more than {MAX_VOID_LOOKUPS} void lookups: {name} in {term!r} "
+                                     f"does not exist or has no records (section 4.6.4)")
+
+    async def target(self, spec: MacroString | None, domain: str) -> str | None:
+        """Expand a domain-spec (section 7); ``None`` if the result is no usable name."""
+        if spec is None:
+            return domain
+        if spec.uses_ptr:
+            await self.ptr_macro(domain)
+        try:
+            name = spec.expand(self.values, domain)
+        except MacroSyntaxError as exc:
+            raise _Stop("permerror", str(exc)) from None
+        name = truncate_domain(name)
+        return name if _valid_target(name) else None
+
+    async def redirect(self, spec: MacroString, domain: str, depth: int) -> _Outcome:
+        """Section 6.1: the result of the redirect target replaces this record's."""
+        term = "redirect=" + spec.text
+        self.trace.append(TermTrace(domain, term, "followed", depth))
+        self.count_lookup(term, domain)
+        target = await self.target(spec, domain)
+        if target is None:
+            raise _Stop("permerror", f"{term!r} in {domain} does not expand to a valid domain name")
+        self.loop_check(target, "redirect")
+        step = len(self.chain)
+        self.chain.append(ChainStep("redirect", domain, target))
+        outcome = await self.check(target, depth + 1)
+        self.chain[step] = ChainStep("redirect", domain, target, outcome.result)
+        if outcome.result == "none":
+            raise _Stop("permerror", f"redirect target {target} of {domain} has no SPF record (section 6.1)")
+        return outcome
+
+    def loop_check(self, target: str, kind: str) -> None:
+        if target.lower() in self.stack:
+            path = " -> ".join([*self.stack, target.lower()])
+            raise _Stop("permerror", f"{kind} loop: {path}")
+
+    # ------------------------------------------------------------------ mechanisms
+
+    async def match(self, mech: Mechanism, domain: str, depth: int) -> bool:
+        """Section 5: whether one mechanism matches the connecting IP."""
+        kind = mech.kind
+        if kind == "all":
+            return True
+        if kind == "ip4" or kind == "ip6":
+            return mech.covers(self.version, self.ip_int)
+        self.count_lookup(mech.text, domain)
+        target = await self.target(mech.domain, domain)
+        if kind == "include":
+            return await self.include(mech, domain, target, depth)
+        if target is None:
+            return False
+        if kind == "a":
+            answer = await self.resolver.query(target, "A" if self.version == 4 else "AAAA")
+            self.check_answer(answer, mech, target)
+            return self.any_in_cidr(answer.addresses(), mech)
+        if kind == "mx":
+            return await self.match_mx(mech, target)
+        if kind == "exists":
+            answer = await self.resolver.query(target, "A")
+            self.check_answer(answer, mech, target)
+            return bool(answer.records)
+        return await self.match_ptr(mech, target)
+
+    def check_answer(self, answer: Answer, mech: Mechanism, target: str) -> None:
+        if answer.failed:
+            raise _Stop("temperror", f"DNS {answer.rcode.value} for {target} ({mech.text!r})")
+        if answer.void:
+            self.count_void(mech.text, target)
+
+    def any_in_cidr(self, addresses: tuple[str, ...], mech: Mechanism) -> bool:
+        version = self.version
+        shift = (32 - mech.cidr4) if version == 4 else (128 - mech.cidr6)
+        mine = self.ip_int >> shift
+        for text in addresses:
+            value = _address_value(text, version)
+            if value is not None and value >> shift == mine:
+                return True
+        return False
+
+    async def include(self, mech: Mechanism, domain: str, target: str | None, depth: int) -> bool:
+        """Section 5.2: pass matches; fail/softfail/neutral do not; errors and none propagate."""
+        if target is None:
+            raise _Stop("permerror", f"{mech.text!r} in {domain} does not expand to a valid domain name")
+        self.loop_check(target, "include")
+        step = len(self.chain)
+        self.chain.append(ChainStep("include", domain, target))
+        outcome = await self.check(target, depth + 1)
+        self.chain[step] = ChainStep("include", domain, target, outcome.result)
+        if outcome.result == "none":
+            raise _Stop("permerror", f"{mech.text!r} in {domain}: {outcome.problem} (section 5.2)")
+        return _INCLUDE_RESULT[outcome.result]
+
+    async def match_mx(self, mech: Mechanism, target: str) -> bool:
+        """Section 5.4: any address of any MX host (at most 10 MX records)."""
+        answer = await self.resolver.query(target, "MX")
+        self.check_answer(answer, mech, target)
+        hosts = answer.mx()
+        if len(hosts) > MAX_MX_RECORDS:
+            raise _Stop("permerror", f"{mech.text!r}: {target} has {len(hosts)} MX records, more than "
+                                     f"{MAX_MX_RECORDS} (section 4.6.4)")
+        rdtype = "A" if self.version == 4 else "AAAA"
+        error: Answer | None = None
+        for mx in hosts:
+            if not mx.exchange:  # null MX (RFC 7505)
+                continue
+            addresses = await self.resolver.query(mx.exchange, rdtype)
+            if addresses.failed:
+                error = addresses
+                continue
+            if self.any_in_cidr(addresses.addresses(), mech):
+                return True
+        if error is not None:
+            raise _Stop("temperror", f"DNS {error.rcode.value} for MX host {error.name} ({mech.text!r})")
+        return False
+
+    async def validated_names(self, mech: Mechanism | None) -> list[str] | None:
+        """Section 5.5: PTR names of the IP whose A/AAAA records lead back to it (first 10 names).
+
+        ``None`` when the PTR lookup itself failed.
+        """
+        from mailwarden.dns.base import reverse_name
+
+        answer = await self.resolver.query(reverse_name(self.ip_text), "PTR")
+        if answer.failed:
+            return None
+        if mech is not None and answer.void:
+            self.count_void(mech.text, answer.name)
+        rdtype = "A" if self.version == 4 else "AAAA"
+        names = []
+        for name in answer.records[:MAX_PTR_NAMES]:
+            assert isinstance(name, str)
+            addresses = await self.resolver.query(name, rdtype)
+            if addresses.failed:
+                continue  # section 5.5: that name is skipped
+            for text in addresses.addresses():
+                if _address_value(text, self.version) == self.ip_int:
+                    names.append(name)
+                    break
+        return names
+
+    async def match_ptr(self, mech: Mechanism, target: str) -> bool:
+        names = await self.validated_names(mech)
+        if not names:
+            return False
+        target = target.lower()
+        suffix = "." + target
+        return any(n.lower() == target or n.lower().endswith(suffix) for n in names)
+
+    async def ptr_macro(self, domain: str) -> None:
+        """Section 7.3: ``%{p}``: the domain itself, else a subdomain of it, else any validated name."""
+        key = domain.lower()
+        if key in self.ptr_values:
+            self.values.ptr = self.ptr_values[key]
+            return
+        if self.ptr_names is None:
+            self.ptr_names = await self.validated_names(None) or []
+        names = self.ptr_names
+        suffix = "." + key
+        value = next((n for n in names if n.lower() == key), None)
+        value = value or next((n for n in names if n.lower().endswith(suffix)), None)
+        value = value or (names[0] if names else "unknown")
+        self.ptr_values[key] = value
+        self.values.ptr = value
+
+    # ------------------------------------------------------------------ explanation
+
+    async def explanation(self, outcome: _Outcome) -> str | None:
+        """Section 6.2: the exp= text of the record that gave "fail"; None when unusable."""
+        record = outcome.record
+        if record is None or record.exp is None:
+            return None
+        try:
+            name = await self.target(record.exp, outcome.domain)
+        except _Stop:
+            return None
+        if name is None:
+            return None
+        answer = await self.resolver.query(name, "TXT")
+        if not answer.ok:
+            return None
+        texts = answer.texts()
+        if len(texts) != 1 or not texts[0].isascii():
+            return None
+        try:
+            text = parse_macro_string(texts[0], explanation=True)
+            if text.uses_ptr:
+                await self.ptr_macro(outcome.domain)
+            return text.expand(self.values, outcome.domain)
+        except MacroSyntaxError:
+            return None
+
+
+def default_explanation(domain: str, ip: str) -> str:
+    """The explanation when the policy gives none (section 6.2 lets the verifier choose)."""
+    return f"{domain} does not designate {ip} as a permitted sender"
+
+
+async def check_host(resolver: Resolver, ip: str, domain: str, sender: str, helo: str, *,
+                     receiver: str | None = None, cache: RecordCache | None = None,
+                     now: float | None = None) -> SPFResult:
+    """RFC 7208 section 4: evaluate ``domain``'s SPF policy for ``ip`` and ``sender``.
+
+    ``sender`` is ``local@domain`` (``postmaster`` is used for a missing local
+    part, section 4.3); ``helo`` feeds ``%{h}``; ``receiver`` feeds ``%{r}``;
+    ``now`` feeds ``%{t}``.  Raises :class:`~mailwarden.errors.InputError` only
+    for an IP that is not an address; every protocol outcome is a result.
+    """
+    version, ip_int, dotted, ip_text = parse_ip(ip)
+    if domain.endswith("."):
+        domain = domain[:-1]
+    local, at, sender_domain = sender.rpartition("@")
+    if not at:
+        local, sender_domain = "postmaster", sender or domain
+    elif not local:
+        local = "postmaster"
+    values = MacroValues(f"{local}@{sender_domain}", local, sender_domain, dotted, ip_text, version, helo,
+                         receiver or "unknown", int(time.time() if now is None else now))
+    ev = _Evaluator(resolver, version, ip_int, ip_text, values, cache)
+    identity = "mailfrom"
+    explanation = None
+    try:
+        outcome = await ev.check(domain, 0)
+        if outcome.result == "fail":
+            explanation = await ev.explanation(outcome) or default_explanation(outcome.domain, ip_text)
+        result, problem = outcome.result, outcome.problem
+        mechanism, matched = outcome.mechanism, (outcome.domain if outcome.mechanism else None)
+    except _Stop as stop:
+        result, problem, mechanism, matched = stop.result, stop.problem, None, None
+    return SPFResult(
+        result=result, domain=domain, explanation=explanation, lookups=ev.lookups, void_lookups=ev.void,
+        mechanism=mechanism, problem=problem, matched_domain=matched, chain=tuple(ev.chain),
+        trace=tuple(t for t in ev.trace if t is not None), identity=identity, sender=values.sender,
+        ip=ip_text, record=ev.top_record,
+    )
+
+
+async def evaluate_spf(resolver: Resolver, ip: str, mail_from: str, helo: str, receiver: str | None = None,
+                       cache: RecordCache | None = None, now: float | None = None) -> SPFResult:
+    """Check the MAIL FROM identity, or the HELO identity when MAIL FROM is empty (RFC 7208 section 2.4).
+
+    An empty MAIL FROM (``""`` or ``<>``) checks ``postmaster@HELO``; a MAIL
+    FROM without local part checks ``postmaster@domain`` (section 4.3).
+    """
+    mail_from = mail_from.strip()
+    if mail_from.startswith("<") and mail_from.endswith(">"):
+        mail_from = mail_from[1:-1].strip()
+    helo = helo.strip()
+    if not mail_from:
+        identity, domain, sender = "helo", helo, f"postmaster@{helo}"
+    elif "@" in mail_from:
+        local, _, domain = mail_from.rpartition("@")
+        identity, sender = "mailfrom", f"{local or 'postmaster'}@{domain}"
+    else:
+        identity, domain, sender = "mailfrom", mail_from, f"postmaster@{mail_from}"
+    result = await check_host(resolver, ip, domain, sender, helo, receiver=receiver, cache=cache, now=now)
+    if identity != result.identity:
+        from dataclasses import replace
+
+        result = replace(result, identity=identity)
+    return result

@@ -1,0 +1,247 @@
+"""SPF record parsing: pure, no DNS (RFC 7208 sections 4.5, 4.6.1, 5, 6 and 12).
+
+:func:`parse_record` turns the text of one TXT record into an :class:`SPFRecord`.
+A record with a syntax error is still returned, with :attr:`SPFRecord.error`
+naming the offending term: RFC 7208 section 4.6 makes any syntax error anywhere
+in the record a permerror before evaluation starts.  :func:`select_record`
+applies the version selection of section 4.5 to the TXT records of a name.
+
+Parsed records are immutable and cached by text (:func:`parse_record` is an LRU
+cache), so evaluating the same policy again does not re-parse it.
+"""
+
+from __future__ import annotations
+
+import re
+import socket
+from dataclasses import dataclass
+from functools import lru_cache
+
+from mailwarden.spf.macros import MacroString, MacroSyntaxError, parse_macro_string
+
+#: Mechanisms that cause DNS lookups and count against the limit of 10 (section 4.6.4).
+DNS_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
+MECHANISMS = frozenset({"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exists"})
+QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
+#: Records longer than this are refused (a TXT record set over UDP/TCP is far smaller in practice).
+MAX_RECORD_LENGTH = 65_536
+
+_VERSION = re.compile(r"v=spf1(?: |$)", re.IGNORECASE)
+_MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9._-]*)=(.*)", re.DOTALL)
+_MECHANISM = re.compile(r"([-+?~]?)([A-Za-z][A-Za-z0-9._-]*)(.*)", re.DOTALL)
+_DUAL_CIDR = re.compile(r"(?::(.*?))?(?:/([0-9]+))?(?://([0-9]+))?", re.DOTALL)
+_CIDR_NUMBER = re.compile(r"0|[1-9][0-9]{0,2}")
+_IP4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
+_IP6_CHARS = re.compile(r"[0-9A-Fa-f:.]+")
+# toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )
+_TOPLABEL = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9]")
+
+
+@dataclass(frozen=True, slots=True)
+class Mechanism:
+    """One directive: qualifier, mechanism name and its arguments (RFC 7208 sections 4.6.2, 5)."""
+
+    qualifier: str  # "+", "-", "~" or "?"
+    kind: str  # all include a mx ptr ip4 ip6 exists
+    text: str  # the term as written
+    domain: MacroString | None = None  # domain-spec (include a mx ptr exists)
+    cidr4: int = 32
+    cidr6: int = 128
+    #: ip4/ip6: 4 or 6, the network as an integer and the prefix length.
+    version: int = 0
+    network: int = 0
+    prefix: int = 0
+
+    @property
+    def result(self) -> str:
+        """The result this directive gives when it matches (section 4.6.2)."""
+        return QUALIFIERS[self.qualifier]
+
+    @property
+    def counts_lookup(self) -> bool:
+        return self.kind in DNS_MECHANISMS
+
+    def covers(self, version: int, value: int) -> bool:
+        """ip4/ip6: whether the address (as integer) is inside the network (section 5.6)."""
+        if version != self.version:
+            return False
+        shift = (32 if version == 4 else 128) - self.prefix
+        return (value >> shift) == (self.network >> shift)
+
+
+@dataclass(frozen=True, slots=True)
+class Modifier:
+    """A ``name=value`` term (RFC 7208 section 6); unknown modifiers are kept but ignored."""
+
+    name: str  # lower case
+    text: str
+    value: MacroString
+
+
+@dataclass(frozen=True, slots=True)
+class SPFRecord:
+    """A parsed ``v=spf1`` record.  ``error`` is set when the record is a permerror (section 4.6)."""
+
+    text: str
+    mechanisms: tuple[Mechanism, ...] = ()
+    modifiers: tuple[Modifier, ...] = ()
+    redirect: MacroString | None = None
+    exp: MacroString | None = None
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+    @property
+    def dns_terms(self) -> int:
+        """DNS-querying terms of this record alone (mechanisms, plus redirect), section 4.6.4."""
+        return sum(1 for m in self.mechanisms if m.counts_lookup) + (1 if self.redirect is not None else 0)
+
+    @property
+    def all_mechanism(self) -> Mechanism | None:
+        """The first ``all`` directive, if any (a redirect after it is never used, section 6.1)."""
+        for mech in self.mechanisms:
+            if mech.kind == "all":
+                return mech
+        return None
+
+
+class _TermError(ValueError):
+    pass
+
+
+def is_spf_record(text: str) -> bool:
+    """``v=spf1`` followed by a space or the end, case-insensitive (RFC 7208 section 4.5)."""
+    return _VERSION.match(text) is not None
+
+
+def select_record(texts: tuple[str, ...] | list[str]) -> tuple[str | None, int]:
+    """Section 4.5: the one SPF record among TXT texts, and how many there were (0, 1 or more)."""
+    found = [t for t in texts if _VERSION.match(t)]
+    return (found[0] if len(found) == 1 else None), len(found)
+
+
+@lru_cache(maxsize=4096)
+def parse_record(text: str) -> SPFRecord:
+    """Parse one SPF record (RFC 7208 section 4.6.1 and the ABNF of section 12).
+
+    Never raises: syntax problems come back in :attr:`SPFRecord.error`, naming
+    the offending term.
+    """
+    if len(text) > MAX_RECORD_LENGTH:
+        return SPFRecord(text[:200], error=f"record is longer than {MAX_RECORD_LENGTH} characters")
+    if not text.isascii():
+        bad = next(ch for ch in text if not ch.isascii())
+        term = next((t for t in text.split(" ") if bad in t), text)
+        return SPFRecord(text, error=f"non-ASCII character in term {term!r} (section 3.1)")
+    if not _VERSION.match(text):
+        return SPFRecord(text, error="not an SPF record: it must start with 'v=spf1'")
+    mechanisms: list[Mechanism] = []
+    modifiers: list[Modifier] = []
+    redirect: MacroString | None = None
+    exp: MacroString | None = None
+    for term in text[6:].split(" "):
+        if not term:
+            continue
+        try:
+            mod = _MODIFIER.fullmatch(term)
+            if mod is not None:
+                modifier = _parse_modifier(term, mod.group(1).lower(), mod.group(2))
+                if modifier.name == "redirect":
+                    if redirect is not None:
+                        raise _TermError("redirect= appears more than once (section 6)")
+                    redirect = modifier.value
+                elif modifier.name == "exp":
+                    if exp is not None:
+                        raise _TermError("exp= appears more than once (section 6)")
+                    exp = modifier.value
+                modifiers.append(modifier)
+            else:
+                mechanisms.append(_parse_mechanism(term))
+        except (_TermError, MacroSyntaxError) as exc:
+            return SPFRecord(text, error=f"invalid term {term!r}: {exc}")
+    return SPFRecord(text, tuple(mechanisms), tuple(modifiers), redirect, exp)
+
+
+def _parse_modifier(term: str, name: str, value: str) -> Modifier:
+    if name in ("redirect", "exp"):
+        if not value:
+            raise _TermError(f"{name}= needs a domain")
+        return Modifier(name, term, parse_domain_spec(value))
+    return Modifier(name, term, parse_macro_string(value))
+
+
+def parse_domain_spec(text: str) -> MacroString:
+    """``domain-spec = macro-string domain-end`` (section 7.1); raises on bad syntax."""
+    spec = parse_macro_string(text)
+    if not spec.ends_with_macro:
+        name = text[:-1] if text.endswith(".") else text
+        dot = name.rfind(".")
+        if dot < 0:
+            raise _TermError(f"{text!r} is not a domain name (it needs a dot and a top-level label)")
+        if not _TOPLABEL.fullmatch(name[dot + 1 :]):
+            raise _TermError(f"{text!r} does not end in a valid top-level label")
+    return spec
+
+
+def _cidr(text: str | None, limit: int, what: str) -> int | None:
+    if text is None:
+        return None
+    if not _CIDR_NUMBER.fullmatch(text) or int(text) > limit:
+        raise _TermError(f"invalid {what} prefix length /{text}")
+    return int(text)
+
+
+def _parse_mechanism(term: str) -> Mechanism:
+    m = _MECHANISM.fullmatch(term)
+    if m is None:
+        raise _TermError("unknown mechanism")
+    qualifier, name, rest = m.group(1) or "+", m.group(2).lower(), m.group(3)
+    if name not in MECHANISMS:
+        raise _TermError(f"unknown mechanism {name!r}")
+    if name == "all":
+        if rest:
+            raise _TermError("'all' takes no argument")
+        return Mechanism(qualifier, name, term)
+    if name in ("include", "exists"):
+        if not rest.startswith(":") or len(rest) == 1:
+            raise _TermError(f"'{name}' needs ':' and a domain")
+        return Mechanism(qualifier, name, term, parse_domain_spec(rest[1:]))
+    if name == "ptr":
+        if not rest:
+            return Mechanism(qualifier, name, term)
+        if not rest.startswith(":") or len(rest) == 1:
+            raise _TermError("'ptr' takes only ':' and a domain")
+        return Mechanism(qualifier, name, term, parse_domain_spec(rest[1:]))
+    if name in ("a", "mx"):
+        dual = _DUAL_CIDR.fullmatch(rest)
+        if dual is None:
+            raise _TermError(f"invalid arguments {rest!r}")
+        spec_text, c4, c6 = dual.groups()
+        domain = None
+        if spec_text is not None:
+            if not spec_text:
+                raise _TermError(f"'{name}:' needs a domain")
+            domain = parse_domain_spec(spec_text)
+        cidr4 = _cidr(c4, 32, "IPv4")
+        cidr6 = _cidr(c6, 128, "IPv6")
+        return Mechanism(qualifier, name, term, domain, 32 if cidr4 is None else cidr4, 128 if cidr6 is None else cidr6)
+    # ip4 / ip6
+    if not rest.startswith(":"):
+        raise _TermError(f"'{name}' needs ':' and a network")
+    net_text, slash, length = rest[1:].partition("/")
+    if name == "ip4":
+        if not _IP4.fullmatch(net_text):
+            raise _TermError(f"invalid IPv4 network {rest[1:]!r}")
+        prefix = _cidr(length, 32, "IPv4") if slash else 32
+        value = int.from_bytes(socket.inet_aton(net_text), "big")
+        return Mechanism(qualifier, name, term, version=4, network=value, prefix=32 if prefix is None else prefix)
+    if not _IP6_CHARS.fullmatch(net_text):
+        raise _TermError(f"invalid IPv6 network {rest[1:]!r}")
+    try:
+        value = int.from_bytes(socket.inet_pton(socket.AF_INET6, net_text), "big")
+    except OSError:
+        raise _TermError(f"invalid IPv6 network {rest[1:]!r}") from None
+    prefix = _cidr(length, 128, "IPv6") if slash else 128
+    return Mechanism(qualifier, name, term, version=6, network=value, prefix=128 if prefix is None else prefix)
