@@ -82,6 +82,15 @@ def signature_header(
     header fields) + this field with an empty b= (section 3.7)."""
     from mailwarden.message.model import Header
 
+    if not fold and any(k == "b" for k, _ in items):
+        # b= in place (the ARC test suite's sorted single-line format)
+        at = next(n for n, (k, _) in enumerate(items) if k == "b")
+        before = format_tags(name, items[:at], fold=False) + "; b=" if at else f"{name}: b="
+        after = ("; " + "; ".join(f"{k}={v}" for k, v in items[at + 1 :])) if at + 1 < len(items) else ""
+        unsigned = Header(name, (before + after).encode("ascii") + b"\r\n")
+        data = selected_raw + canon_header(unsigned, header_canon)[:-2]
+        b = base64.b64encode(sign_data(private_key, key_type, hash_name, data)).decode("ascii")
+        return SignedHeader((before + b + after + "\r\n").encode("ascii"), b)
     prefix = format_tags(name, items, fold=fold)
     prefix += ";\r\n b=" if fold else "; b="
     unsigned = Header(name, prefix.encode("ascii") + b"\r\n")

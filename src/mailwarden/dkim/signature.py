@@ -82,7 +82,8 @@ def parse_header_list(value: str | None, *, allow_empty: bool = False) -> tuple[
         if allow_empty:
             return ()
         raise RecordSyntaxError("h= is empty")
-    names = tuple(text.lower().split(":"))
+    # an empty element ("from::to") names no field and contributes nothing (ARC suite ams_fields_h_mis_hdr)
+    names = tuple(n for n in text.lower().split(":") if n)
     for name in names:
         if not _FIELD_NAME.match(name):
             raise RecordSyntaxError(f"invalid header field name {name[:40]!r} in h=")
