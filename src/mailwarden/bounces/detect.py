@@ -1,0 +1,213 @@
+"""Bounce, auto-reply and feedback-report detection: :func:`analyze_bounce`.
+
+Order of decisions:
+
+1. ARF feedback report (RFC 5965): a ``message/feedback-report`` part,
+   ``report-type=feedback-report``, or ARF fields in a text body.
+2. RFC 3464 DSN (and RFC 6533 ``message/global-delivery-status``): the
+   per-recipient blocks give address, action, status, diagnostic. A DSN whose
+   recipients were all ``delivered``/``relayed``/``expanded`` is a
+   ``delivery-success``.
+3. Non-standard bounce: a bounce-like sender, subject or body, and failed
+   recipients found in the text (:mod:`mailwarden.bounces.mta`).
+4. RFC 3834 auto-reply (:mod:`mailwarden.bounces.autoreply`).
+5. Otherwise ``none``.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailwarden.bounces import mta
+from mailwarden.bounces.arf import looks_like_text_feedback, parse_feedback_fields
+from mailwarden.bounces.autoreply import autoreply_evidence
+from mailwarden.bounces.dsn import DeliveryStatus, clean_address, parse_delivery_status, recipient_status
+from mailwarden.bounces.mime import Part, walk
+from mailwarden.bounces.original import from_parts, from_text
+from mailwarden.bounces.reasons import classify
+from mailwarden.bounces.results import BounceRecipient, BounceReport, OriginalMessage
+from mailwarden.bounces.status import find_reply_code, find_status
+from mailwarden.message import Message
+
+MAX_RECIPIENTS = 1000
+_DS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+_TAG = re.compile(r"<[^>]{0,2000}>")
+_STYLE = re.compile(r"<(style|script)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_ACTIONS = {"failed": "failed", "failure": "failed", "fail": "failed", "delayed": "delayed",
+            "delay": "delayed", "delivered": "delivered", "relayed": "relayed", "expanded": "expanded"}
+
+
+def _html_to_text(html: str) -> str:
+    import html as html_mod
+
+    text = _STYLE.sub(" ", html[:500_000])
+    text = re.sub(r"(?i)<br\s*/?>|</p>|</div>|</tr>|</li>|</h\d>", "\n", text)
+    return html_mod.unescape(_TAG.sub(" ", text))
+
+
+def _report_text(parts: tuple[Part, ...]) -> str:
+    """The human-readable part(s) of the notification (depth 0)."""
+    plain = [p.text for p in parts if p.depth == 0 and p.mime_type in ("text/plain", "text/enriched", "text")
+             and p.text]
+    if plain:
+        return "\n".join(plain)
+    html = [p.text for p in parts if p.depth == 0 and p.mime_type == "text/html" and p.text]
+    if html:
+        return "\n".join(_html_to_text(h) for h in html)
+    other = [p.text for p in parts if p.depth == 0 and p.text and p.content_type.maintype == "text"
+             and p.mime_type not in ("text/rfc822-headers",)]
+    return "\n".join(other)
+
+
+def _normalize_action(action: str | None, status: str | None) -> str:
+    if action:
+        for prefix, value in _ACTIONS.items():
+            if action.startswith(prefix):
+                return value
+    if status:
+        return {"2": "delivered", "4": "delayed"}.get(status[0], "failed")
+    return "failed"
+
+
+def _own_addresses(message: Message) -> set[str]:
+    own = {a.address.lower() for a in message.from_addresses}
+    for name in ("To", "Reply-To", "Sender", "Cc"):
+        own.update(a.address.lower() for a in message.addresses(name))
+    if message.return_path:
+        own.add(message.return_path.lower())
+    return own
+
+
+def _dsn_recipients(ds: DeliveryStatus, text: str) -> list[BounceRecipient]:
+    out = []
+    for rec in ds.recipients:
+        address = rec.address or ""
+        status = recipient_status(rec)
+        diagnostic = rec.diagnostic
+        action = _normalize_action(rec.action, status)
+        if status is None and action in ("failed", "delayed"):
+            status = find_status(text) if text else None
+        reason_text = diagnostic or text[:3000]
+        reason = classify(status, reason_text, action)
+        if action == "delayed" and reason in ("undefined",):
+            reason = "expired"
+        out.append(BounceRecipient(address, action, status, diagnostic, reason, rec.remote_mta))
+    return out
+
+
+def _scanned_recipients(text: str, message: Message, original: OriginalMessage | None,
+                        delayed: bool) -> tuple[list[BounceRecipient], int]:
+    exclude = _own_addresses(message)
+    if original and original.message is not None:
+        exclude.update(a.address.lower() for a in original.message.from_addresses)
+        if original.envelope_from:
+            exclude.add(original.envelope_from.lower())
+    failed = [a.strip() for v in message.get_all("X-Failed-Recipients") for a in v.split(",") if "@" in a]
+    found, total = mta.scan_recipients(text, exclude - {a.lower() for a in failed})
+    if failed:
+        by_key = {f.address.lower(): f for f in found}
+        found = [by_key.get(a.lower()) or mta.Found(a, "", 0) for a in failed]
+        total = max(total, len(found))
+    out = []
+    whole_status = find_status(text)
+    for item in found:
+        diagnostic = item.diagnostic or None
+        status = find_status(diagnostic or "")
+        if status is None and len(found) == 1:
+            status = whole_status
+        if status is None:
+            code = find_reply_code(diagnostic or "") or (find_reply_code(text) if len(found) == 1 else None)
+            if code and code[0] in "45":
+                status = f"{code[0]}.0.0"
+        action = "delayed" if delayed else "failed"
+        reason = classify(status, diagnostic or text[:3000], action)
+        out.append(BounceRecipient(clean_address(item.address), action, status, diagnostic, reason))
+    return out, total
+
+
+def _overall_reason(recipients: list[BounceRecipient]) -> str | None:
+    for rec in recipients:
+        if rec.action in ("failed", "delayed") and rec.reason:
+            return rec.reason
+    return recipients[0].reason if recipients else None
+
+
+def analyze_bounce(message: Message) -> BounceReport:
+    """Recognise and parse a bounce, delay notice, success DSN, auto-reply or ARF report."""
+    tree = walk(message)
+    parts = tree.parts
+    notes = []
+    if tree.truncated:
+        notes.append("MIME structure truncated: too many parts")
+    if tree.max_depth_reached:
+        notes.append("nested messages beyond the depth limit were not read")
+    text = _report_text(parts)
+    top_ct = (message.get("Content-Type") or "").lower()
+    report_type = ""
+    m = re.search(r"report-type\s*=\s*\"?([a-z0-9-]+)", top_ct)
+    if m:
+        report_type = m.group(1)
+    inline, inline_offset = from_text(text)
+    original = from_parts(parts) or inline
+    region = text[:inline_offset]
+
+    # 1. ARF
+    fb_parts = [p for p in parts if p.mime_type == "message/feedback-report" and p.depth == 0]
+    if fb_parts or report_type == "feedback-report" or (looks_like_text_feedback(text)
+                                                       and not any(p.mime_type in _DS_TYPES for p in parts)):
+        source = fb_parts[0].text if fb_parts and fb_parts[0].text else text
+        feedback = parse_feedback_fields(source or "")
+        return BounceReport(False, "feedback-report", (), None, original, mta=None,
+                            feedback=feedback, notes=tuple(notes))
+
+    # 2. DSN
+    ds_parts = [p for p in parts if p.mime_type in _DS_TYPES and p.depth == 0 and p.text]
+    reporting = None
+    if ds_parts:
+        recipients: list[BounceRecipient] = []
+        total = 0
+        for part in ds_parts:
+            ds = parse_delivery_status(part.text or "")
+            reporting = reporting or ds.message_field("reporting-mta")
+            total += ds.total_recipients
+            recipients.extend(_dsn_recipients(ds, region))
+        recipients = [r for r in recipients if r.address][:MAX_RECIPIENTS]
+        if recipients:
+            actions = {r.action for r in recipients}
+            success = actions <= {"delivered", "relayed", "expanded"}
+            kind = "delivery-success" if success else "dsn"
+            return BounceReport(
+                not success, kind, tuple(recipients), _overall_reason(recipients), original,
+                mta=mta.identify_mta(message, text), reporting_mta=strip_type_value(reporting),
+                recipients_total=total, recipients_truncated=total > len(recipients), notes=tuple(notes))
+        notes.append("delivery-status part without usable recipient fields; read the text instead")
+
+    # 3. Non-standard bounce
+    subject = message.subject or ""
+    signals = sum((mta.sender_looks_automated(message), mta.subject_looks_like_bounce(message),
+                   mta.body_looks_like_bounce(region), bool(ds_parts) or report_type == "delivery-status",
+                   message.get("X-Failed-Recipients") is not None))
+    auto = autoreply_evidence(message, region)
+    if signals >= 1:
+        delayed = mta.looks_delayed(region, subject)
+        recipients, total = _scanned_recipients(region, message, original, delayed)
+        strong_header = mta.sender_looks_automated(message) or mta.subject_looks_like_bounce(message)
+        accepted = (recipients and (strong_header or signals >= 2)) or (signals >= 2 and not auto)
+        if accepted and (not auto or (recipients and mta.sender_looks_automated(message))):
+            return BounceReport(
+                True, "non-standard", tuple(recipients), _overall_reason(recipients) or "undefined",
+                original, mta=mta.identify_mta(message, text), recipients_total=total,
+                recipients_truncated=total > len(recipients), notes=tuple(notes))
+
+    # 4. Auto-reply
+    if auto:
+        return BounceReport(False, "autoreply", (), "vacation", original, autoreply_evidence=auto,
+                            notes=tuple(notes))
+    return BounceReport(False, "none", (), None, None, notes=tuple(notes))
+
+
+def strip_type_value(value: str | None) -> str | None:
+    if not value:
+        return None
+    return value.split(";", 1)[1].strip() if ";" in value else value.strip()
+
