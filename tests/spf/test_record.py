@@ -1,0 +1,139 @@
+"""Pure parsing of SPF records (RFC 7208 sections 4.5, 4.6.1, 5, 6, 7.1 and 12)."""
+
+from __future__ import annotations
+
+import pytest
+
+from mailwarden.spf import parse_record, select_record
+from mailwarden.spf.record import is_spf_record
+
+
+def test_every_mechanism_with_qualifiers_and_cidr():
+    rec = parse_record(
+        "v=spf1 +all -include:_spf.example.com ~a ?a:mail.example.com/24//64 mx mx:example.org/28 "
+        "ptr ptr:example.net ip4:192.0.2.0/24 ip6:2001:db8::/32 exists:%{i}.bl.example.com -all"
+    )
+    assert rec.ok, rec.error
+    kinds = [(m.qualifier, m.kind) for m in rec.mechanisms]
+    assert kinds == [("+", "all"), ("-", "include"), ("~", "a"), ("?", "a"), ("+", "mx"), ("+", "mx"),
+                     ("+", "ptr"), ("+", "ptr"), ("+", "ip4"), ("+", "ip6"), ("+", "exists"), ("-", "all")]
+    a = rec.mechanisms[3]
+    assert (a.domain.literal, a.cidr4, a.cidr6) == ("mail.example.com", 24, 64)
+    assert (rec.mechanisms[5].cidr4, rec.mechanisms[5].cidr6) == (28, 128)
+    assert rec.mechanisms[2].domain is None and rec.mechanisms[2].cidr4 == 32
+    assert [m.result for m in rec.mechanisms[:4]] == ["pass", "fail", "softfail", "neutral"]
+    ip4 = rec.mechanisms[8]
+    assert ip4.covers(4, 0xC0000263) and not ip4.covers(4, 0xC0000363) and not ip4.covers(6, 0xC0000263)
+    ip6 = rec.mechanisms[9]
+    assert ip6.covers(6, 0x20010DB8 << 96 | 5) and not ip6.covers(6, 0x20010DB9 << 96)
+    assert rec.mechanisms[10].domain.uses_ptr is False and rec.mechanisms[10].domain.literal is None
+    assert rec.dns_terms == 8
+
+
+def test_modifiers_redirect_exp_unknown_and_case():
+    rec = parse_record("V=SPF1 MX REDIRECT=_spf.example.com Exp=explain.%{d} foo-bar.baz=anything%%")
+    assert rec.ok, rec.error
+    assert rec.redirect.literal == "_spf.example.com"
+    assert rec.exp.text == "explain.%{d}"
+    assert [m.name for m in rec.modifiers] == ["redirect", "exp", "foo-bar.baz"]
+    assert rec.dns_terms == 2
+    assert rec.all_mechanism is None
+
+
+def test_spaces_trailing_and_multiple():
+    assert parse_record("v=spf1  a   -all ").ok
+    assert len(parse_record("v=spf1").mechanisms) == 0
+
+
+@pytest.mark.parametrize(("record", "term"), [
+    ("v=spf1 ip4:1.2.3.4 -all moo", "moo"),
+    ("v=spf1 -all.", "-all."),
+    ("v=spf1 -all:foobar", "-all:foobar"),
+    ("v=spf1 -all/8", "-all/8"),
+    ("v=spf1 ptr/0 -all", "ptr/0"),
+    ("v=spf1 ptr:", "ptr:"),
+    ("v=spf1 a:", "a:"),
+    ("v=spf1 a/33", "a/33"),
+    ("v=spf1 a//129", "a//129"),
+    ("v=spf1 a/24/64", "a/24/64"),
+    ("v=spf1 a:museum", "a:museum"),
+    ("v=spf1 a:museum.", "a:museum."),
+    ("v=spf1 a:abc.123", "a:abc.123"),
+    ("v=spf1 a:example.-com", "a:example.-com"),
+    ("v=spf1 a:example.com:8080", "a:example.com:8080"),
+    ("v=spf1 mx:foo.example.com\0", "mx:foo.example.com\0"),
+    ("v=spf1 include", "include"),
+    ("v=spf1 include:ip5.example.com/24", "include:ip5.example.com/24"),
+    ("v=spf1 exists", "exists"),
+    ("v=spf1 exists:mail.example.com/24", "exists:mail.example.com/24"),
+    ("v=spf1 ip4", "ip4"),
+    ("v=spf1 ip4:1.2.3", "ip4:1.2.3"),
+    ("v=spf1 ip4:1.2.3.4:8080", "ip4:1.2.3.4:8080"),
+    ("v=spf1 ip4:1.2.3.4//32", "ip4:1.2.3.4//32"),
+    ("v=spf1 ip4:1.2.3.4/33", "ip4:1.2.3.4/33"),
+    ("v=spf1 ip4:1.2.3.4/032", "ip4:1.2.3.4/032"),
+    ("v=spf1 ip4:01.2.3.4", "ip4:01.2.3.4"),
+    ("v=spf1 ip6::CAFE::BABE", "ip6::CAFE::BABE"),
+    ("v=spf1 ip6:::1.1.1.1/129", "ip6:::1.1.1.1/129"),
+    ("v=spf1 ip6:::1.1.1.1//33", "ip6:::1.1.1.1//33"),
+    ("v=spf1 redirect:t2.example.com", "redirect:t2.example.com"),
+    ("v=spf1 moo.cow/far_out=man:dog/cat", "moo.cow/far_out=man:dog/cat"),
+    ("v=spf1 1up=foo", "1up=foo"),
+    ("v=spf1 =all", "=all"),
+    ("v=spf1 exp=", "exp="),
+    ("v=spf1 exp=-all", "exp=-all"),
+    ("v=spf1 redirect=", "redirect="),
+    ("v=spf1 exp=a.example.com exp=b.example.com", "exp=b.example.com"),
+    ("v=spf1 redirect=a.example.com redirect=b.example.com", "redirect=b.example.com"),
+    ("v=spf1 foo=%abc", "foo=%abc"),
+    ("v=spf1 a:ctrl.example.com\rptr -all", "a:ctrl.example.com\rptr"),
+    ("v=spf1 ip4:192.0.2.5\n include:x.example.com", "ip4:192.0.2.5\n"),
+    ("v=spf1 a:%{x}.example.com", "a:%{x}.example.com"),
+    ("v=spf1 exists:%{r}.example.com", "exists:%{r}.example.com"),
+    ("v=spf1 exists:%(ir).sbl.example.com", "exists:%(ir).sbl.example.com"),
+    ("v=spf1 exists:foo%.sbl.example.com", "exists:foo%.sbl.example.com"),
+    ("v=spf1 exists:%{l0}.example.com", "exists:%{l0}.example.com"),
+    ("v=spf1 - all", "-"),
+])
+def test_syntax_errors_name_the_term(record, term):
+    rec = parse_record(record)
+    assert not rec.ok
+    assert repr(term) in rec.error
+
+
+def test_non_ascii_is_an_error_naming_the_term():
+    rec = parse_record("v=spf1 a:\ufeffgarbage.example.net -all")
+    assert not rec.ok and "non-ASCII" in rec.error and "garbage" in rec.error
+
+
+def test_valid_oddities():
+    # domain-spec may contain any visible character except %; the toplabel decides
+    assert parse_record("v=spf1 a:foo:bar/baz.example.com").mechanisms[0].domain.literal == "foo:bar/baz.example.com"
+    assert parse_record("v=spf1 a:foo.example.xn--zckzah -all").ok
+    assert parse_record("v=spf1 a:example.com. -all").ok
+    assert parse_record("v=spf1 a:%{H} -all").ok  # ends in a macro: no toplabel needed
+    assert parse_record("v=spf1 default=+ moo.cow-far_out=man:dog/cat").ok
+    assert parse_record("v=spf1 ip6:::FFFF:1.2.3.4 ip4:0.0.0.0/0 ip6:::/0").ok
+    rec = parse_record("v=spf1 a//0 mx/0")
+    assert rec.mechanisms[0].cidr6 == 0 and rec.mechanisms[1].cidr4 == 0
+
+
+def test_version_selection():
+    assert is_spf_record("v=spf1") and is_spf_record("V=SpF1 -all")
+    assert not is_spf_record("v=spf10") and not is_spf_record("v=spf1-all") and not is_spf_record("spf1")
+    assert select_record(["hello", "v=spf1 -all"]) == ("v=spf1 -all", 1)
+    assert select_record(["v=spf1 -all", "v=spf1 +all"]) == (None, 2)
+    assert select_record(["v=spf10", "verification=x"]) == (None, 0)
+    assert not parse_record("v=spf10 -all").ok
+
+
+def test_parse_is_cached_and_results_immutable():
+    a = parse_record("v=spf1 mx -all")
+    assert parse_record("v=spf1 mx -all") is a
+    with pytest.raises(AttributeError):
+        a.text = "x"  # type: ignore[misc]
+
+
+def test_huge_record_is_refused_quickly():
+    rec = parse_record("v=spf1 " + "a" * 70_000)
+    assert not rec.ok and "longer than" in rec.error
