@@ -94,8 +94,9 @@ def seal(
     headers: Sequence[str] | None = None,
     now: float | None = None,
     standard_format: bool = False,
-) -> ArcSealFields:
-    """Seal ``message`` (RFC 8617 section 5.1).
+) -> ArcSealFields | None:
+    """Seal ``message`` (RFC 8617 section 5.1); None when the latest ARC-Seal already
+    says cv=fail (a failed chain is not extended).
 
     The AAR copies the results of the Authentication-Results fields of ``authserv_id``.
     ``cv`` is the chain state this sealer found; when omitted it is the ``arc=`` result
@@ -113,6 +114,8 @@ def seal(
         existing: tuple[ArcSet, ...] = ()
         instance = _highest_instance(message) + 1
         state = "fail"
+    elif structure.sets and structure.sets[-1].seal.cv == "fail":
+        return None  # the chain already failed: no further set is added (RFC 8617 section 5.1.2)
     else:
         existing = structure.sets
         instance = len(existing) + 1

@@ -72,4 +72,8 @@ def seal(file: str, domain: str, selector: str, key_file: str, authserv_id: str,
             cv = opts.run(job).cv
     names = headers.split(":") if headers else None
     fields = seal_message(message, domain, selector, key, authserv_id, cv=cv, headers=names, now=opts.now)
+    if fields is None:
+        click.echo("mailwarden: the chain already failed (latest ARC-Seal cv=fail): message left unsealed", err=True)
+        write_signed(raw, [])
+        return
     write_signed(raw, [fields.as_bytes()])
