@@ -1,0 +1,92 @@
+"""``mailwarden diagnose`` (SPEC section 6): was my account used, or was my address forged?"""
+
+from __future__ import annotations
+
+import textwrap
+from typing import Any
+
+import click
+
+from mailwarden.cli.common import Options, dns_options, emit, read_input, read_message
+
+_HEADLINES = {
+    "spoofed": "FORGED - your account was not used",
+    "authentic": "REALLY SENT - through an authorized server",
+    "forwarded": "FORWARDED - a genuine message passed on by a forwarder or list",
+    "backscatter": "BACKSCATTER - a bounce about mail you did not send",
+    "bounce": "REAL BOUNCE - about mail you did send",
+    "lookalike": "LOOK-ALIKE - imitates your address, not sent from your domain",
+    "unrelated": "UNRELATED - does not claim to come from you",
+    "inconclusive": "INCONCLUSIVE - not enough evidence",
+}
+
+
+def _load_allowlist(path: str) -> Any:
+    from mailwarden.errors import InputError
+
+    data = read_input(path, what="allowlist")
+    try:
+        from mailwarden.allowlist import parse_allowlist
+    except ImportError:  # the allowlist parser is a separate package of the project
+        raise InputError("--allowlist needs the allowlist parser (mailwarden.allowlist.parse_allowlist)") from None
+    return parse_allowlist(data.decode("utf-8", "replace"), "auto")
+
+
+def _wrap(text: str, indent: str = "  ", bullet: str = "- ") -> str:
+    return textwrap.fill(text, width=100, initial_indent=indent + bullet,
+                         subsequent_indent=indent + " " * len(bullet), break_long_words=False,
+                         break_on_hyphens=False)
+
+
+def render_human(diagnosis: Any) -> str:
+    """Answer first, then why (evidence), then what to do - for a worried non-expert."""
+    d = diagnosis
+    lines = [f"{_HEADLINES[d.verdict]}  (confidence: {d.confidence})", ""]
+    lines += textwrap.wrap(d.summary, width=100)
+    if d.sending_path == "authorized-third-party" and d.third_party:
+        lines.append(f"Sent by: {d.third_party}")
+    lines += ["", "Why:"]
+    lines += [_wrap(f"{e.detail}" if e.result in ("owner", "other", "trace", "found") else
+                    f"{e.check} {e.result}: {e.detail}") for e in d.evidence]
+    if d.missing:
+        lines += ["", "Missing:"] + [_wrap(m) for m in d.missing]
+    lines += ["", "What to do:"]
+    lines += [_wrap(a, bullet=f"{n}. ") for n, a in enumerate(d.advice, 1)]
+    return "\n".join(lines)
+
+
+@click.command()
+@click.argument("file", metavar="FILE")
+@click.option("--me", "me", multiple=True, metavar="ADDR", help="Your e-mail address (repeatable).")
+@click.option("--domain", "domains", multiple=True, metavar="DOMAIN", help="Your domain (repeatable).")
+@click.option("--trusted-authserv-id", "authserv_ids", multiple=True, metavar="ID",
+              help="authserv-id of your provider's Authentication-Results (e.g. mx.google.com); repeatable.")
+@click.option("--trusted-relay", "relays", multiple=True, metavar="HOST-or-CIDR",
+              help="Your provider's inbound relay: host name, .domain or CIDR (repeatable).")
+@click.option("--allowlist", "allowlist_file", metavar="FILE",
+              help="Your spam filter's allowlist, to check for the allowlist trap.")
+@dns_options
+def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_ids: tuple[str, ...],
+             relays: tuple[str, ...], allowlist_file: str | None, opts: Options) -> None:
+    """Was my account used, or was my address forged?
+
+    FILE is the message as it sits in your mailbox (full source, or only the
+    headers copied from webmail), or - for standard input. Name yourself with
+    --me and/or --domain. The answer comes first, then the evidence, then what to do.
+    """
+    if not me and not domains:
+        raise click.UsageError("name yourself with --me ADDRESS and/or --domain DOMAIN")
+    from mailwarden.diagnose.boundary import parse_trusted_relays
+    from mailwarden.diagnose.service import diagnose_message
+
+    trusted_relays = parse_trusted_relays(relays)
+    allowlist = _load_allowlist(allowlist_file) if allowlist_file else None
+    message = read_message(file)
+
+    async def job(resolver):
+        return await diagnose_message(resolver, message, me=me, domains=domains,
+                                      trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
+                                      allowlist=allowlist, now=opts.now)
+
+    result = opts.run(job)
+    emit(opts, result.to_dict(), lambda: click.echo(render_human(result)))

@@ -1,0 +1,594 @@
+"""``diagnose_message``: "was my account used, or was my address forged?" (SPEC section 6).
+
+The service never prints.  It
+
+1. finds the trust boundary (:mod:`~mailwarden.diagnose.boundary`) and the
+   provider's trusted Authentication-Results (:mod:`~mailwarden.diagnose.crosscheck`);
+2. re-runs SPF (RFC 7208) for the boundary hop, every DKIM signature (RFC 6376),
+   ARC (RFC 8617) and DMARC (RFC 9989) with the engine, concurrently and under a
+   deadline, and compares them with the provider's results;
+3. reads bounces and auto-replies with :func:`mailwarden.bounces.analyze_bounce`
+   and judges the returned original;
+4. looks for look-alikes, decides (:mod:`~mailwarden.diagnose.verdict`) and
+   writes advice (:mod:`~mailwarden.diagnose.advice`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Awaitable, Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from mailwarden.diagnose.advice import Posture, advise
+from mailwarden.diagnose.boundary import TrustedRelays, find_boundary, is_local_address, parse_trusted_relays
+from mailwarden.diagnose.crosscheck import Outcome, compare, provider_outcomes, select_trusted
+from mailwarden.diagnose.lookalike import find_lookalikes, is_owner_domain
+from mailwarden.diagnose.results import Boundary, Diagnosis, Evidence
+from mailwarden.diagnose.thirdparty import name_dkim_selector, name_spf_include
+from mailwarden.diagnose.verdict import Decision, Facts, OriginalFacts, decide, summarize
+from mailwarden.dns.base import Resolver
+from mailwarden.errors import InputError
+from mailwarden.message.authres import AuthenticationResults, parse_authentication_results, quote_value
+from mailwarden.message.model import Message
+from mailwarden.message.received import ReceivedHop
+
+T = TypeVar("T")
+
+#: Seconds allowed for each engine step (SPF, DKIM, ARC, DMARC) before it counts as a DNS timeout.
+STEP_TIMEOUT = 45.0
+_SRS = re.compile(r"^SRS[01][=+-]", re.I)
+_AAR_INSTANCE = re.compile(r"^\s*i\s*=\s*([0-9]{1,2})\s*;", re.I)
+_FORWARD_HEADERS = ("X-Forwarded-To", "X-Forwarded-For", "X-Original-To", "Resent-From", "X-Resent-From")
+
+
+@dataclass(frozen=True)
+class _Engines:
+    """Our re-verification of one message (None: not run, or timed out)."""
+
+    spf: Any
+    owner_spf: Any  # SPF of the boundary IP for the owner's From domain
+    dkim: tuple[Any, ...]
+    arc: Any
+    dmarc: Any
+    policy: Any  # DMARC policy discovery for the owner's domain
+    timeouts: tuple[str, ...]
+
+
+async def _guard(step: str, job: Awaitable[T], timeouts: list[str]) -> T | None:
+    try:
+        return await asyncio.wait_for(job, STEP_TIMEOUT)
+    except TimeoutError:
+        timeouts.append(step)
+        return None
+
+
+async def _none() -> None:
+    return None
+
+
+def _org(domain: str | None) -> str | None:
+    if not domain:
+        return None
+    from mailwarden.psl import organizational_domain
+
+    return organizational_domain(domain.lower().rstrip(".")) or domain.lower().rstrip(".")
+
+
+def aligned(domain: str | None, from_domain: str | None) -> bool:
+    """Relaxed identifier alignment (RFC 9989 section 4.4, RFC 7489 section 3.1): same organizational domain."""
+    if not domain or not from_domain:
+        return False
+    return _org(domain) == _org(from_domain)
+
+
+def _domain_of(address: str | None) -> str | None:
+    if not address or "@" not in address:
+        return None
+    return address.rpartition("@")[2].lower().rstrip(">").strip() or None
+
+
+async def _run_engines(
+    resolver: Resolver, message: Message, boundary: Boundary, from_domain: str | None,
+    owner_claimed: bool, now: float | None,
+) -> _Engines:
+    from mailwarden.arc.verify import verify_chain
+    from mailwarden.dkim import verify_message
+    from mailwarden.dmarc import discover_policy, evaluate_dmarc
+    from mailwarden.spf import evaluate_spf
+
+    timeouts: list[str] = []
+    ip, helo = boundary.ip, boundary.helo or ""
+    spf_job: Awaitable[Any] = _none()
+    owner_job: Awaitable[Any] = _none()
+    if ip and boundary.mail_from is not None:
+        spf_job = evaluate_spf(resolver, ip, boundary.mail_from, helo, receiver=boundary.receiver, now=now)
+    envelope_domain = _domain_of(boundary.mail_from)
+    if ip and from_domain and owner_claimed and envelope_domain != from_domain:
+        owner_job = evaluate_spf(resolver, ip, f"postmaster@{from_domain}", helo, receiver=boundary.receiver, now=now)
+    dkim_job: Awaitable[Any] = (verify_message(resolver, message, now=now)
+                                if message.header_fields("DKIM-Signature") else _none())
+    arc_job: Awaitable[Any] = (verify_chain(resolver, message, now=now)
+                               if message.header_fields("ARC-Seal") else _none())
+    policy_job: Awaitable[Any] = discover_policy(resolver, from_domain) if from_domain and owner_claimed else _none()
+    spf, owner_spf, dkim, arc, policy = await asyncio.gather(
+        _guard("spf", spf_job, timeouts), _guard("spf", owner_job, timeouts),
+        _guard("dkim", dkim_job, timeouts), _guard("arc", arc_job, timeouts),
+        _guard("dmarc", policy_job, timeouts),
+    )
+    if owner_spf is None and spf is not None and envelope_domain == from_domain:
+        owner_spf = spf
+    dmarc = None
+    if message.from_addresses:
+        dmarc = await _guard("dmarc", evaluate_dmarc(resolver, message, spf, dkim or ()), timeouts)
+    return _Engines(spf, owner_spf, tuple(dkim or ()), arc, dmarc, policy, tuple(dict.fromkeys(timeouts)))
+
+
+# --------------------------------------------------------------------------- auth report (check's shape)
+def auth_report(
+    authserv_id: str, spf: Any, dkim: Sequence[Any], arc: Any, dmarc: Any, *, mail_from: str | None = None,
+) -> dict[str, Any]:
+    """The ``auth`` object: the same shape as ``mailwarden check`` (SPEC section 5).
+
+    ``spf`` is the engine's SPFResult, ``dkim`` its per-signature results, ``arc`` an
+    ARCResult, ``dmarc`` a DMARCResult; any may be missing (None / empty).
+    """
+    spf_json = spf.to_json() if spf is not None else {
+        "result": "none", "domain": _domain_of(mail_from) or "", "explanation": None, "lookups": 0,
+        "void_lookups": 0, "mechanism": None, "problem": "no connecting IP or envelope sender to check"}
+    arc_json = arc.as_json() if arc is not None else {"cv": "none", "instances": 0, "failed_instance": None,
+                                                      "reason": None}
+    dmarc_json = dmarc.as_dict() if dmarc is not None else {
+        "result": "none", "from_domain": None, "organizational_domain": None, "policy": None,
+        "applied_policy": None, "alignment": {"spf": False, "dkim": False}, "record": None}
+    parts = [authserv_id or "mailwarden"]
+    smtp = f" smtp.mailfrom={quote_value(spf.sender)}" if spf is not None and spf.identity == "mailfrom" else (
+        f" smtp.helo={quote_value(spf.domain)}" if spf is not None and spf.domain else "")
+    parts.append(f"spf={spf_json['result']}{smtp}")
+    for s in dkim:
+        props = "".join(f" {k}={quote_value(v)}" for k, v in (("header.d", s.domain), ("header.s", s.selector),
+                                                              ("header.b", s.header_b and s.header_b[:8])) if v)
+        parts.append(f"dkim={s.result}{props}")
+    if not dkim:
+        parts.append("dkim=none")
+    if arc is not None:
+        parts.append(f"arc={arc.cv}")
+    hf = f" header.from={quote_value(dmarc.from_domain)}" if dmarc is not None and dmarc.from_domain else ""
+    parts.append(f"dmarc={dmarc_json['result']}{hf}")
+    return {
+        "spf": spf_json,
+        "dkim": {"signatures": [s.as_json() for s in dkim]},
+        "arc": arc_json,
+        "dmarc": dmarc_json,
+        "authentication_results": "Authentication-Results: " + ";\r\n\t".join(parts),
+    }
+
+
+# --------------------------------------------------------------------------- small readers
+def _aar_owner_pass(message: Message, from_domain: str | None) -> bool:
+    """The first ARC hop (i=1) saw an aligned DKIM or SPF pass for the From domain (RFC 8617 section 4.1.1)."""
+    for value in message.get_all("ARC-Authentication-Results")[:50]:
+        m = _AAR_INSTANCE.match(value)
+        if not m or m.group(1) != "1":
+            continue
+        ar = parse_authentication_results(value[m.end():])
+        for r in ar.results:
+            if r.result != "pass":
+                continue
+            if r.method == "dkim" and aligned(r.get("header.d"), from_domain):
+                return True
+            if r.method == "spf" and aligned(_domain_of(r.get("smtp.mailfrom")), from_domain):
+                return True
+    return False
+
+
+def _submission_hop(hops: Iterable[ReceivedHop], provider_orgs: set[str], owner_domains: Sequence[str]) -> ReceivedHop | None:
+    """A Received hop where the provider accepted an authenticated submission (ESMTPSA, "Authenticated sender")."""
+    for hop in hops:
+        if not hop.authenticated or not hop.by_host or _org(hop.by_host) not in provider_orgs:
+            continue
+        user_domain = _domain_of(hop.auth_user)
+        if user_domain and not is_owner_domain(user_domain, owner_domains):
+            continue
+        return hop
+    return None
+
+
+def _client_name(hop: ReceivedHop | None) -> str | None:
+    if hop is None:
+        return None
+    return hop.reverse_dns or (hop.from_host if hop.ip is None or is_local_address(hop.ip) else None)
+
+
+def _allowlist_hits(allowlist: Any, addresses: Sequence[str], domains: Sequence[str]) -> tuple[str, ...]:
+    if allowlist is None:
+        return ()
+    probes = list(addresses) + [f"someone-else@{d}" for d in domains]
+    hits: dict[str, None] = {}
+    for probe in probes[:50]:
+        for entry in allowlist.matches(probe):
+            if getattr(entry, "authenticated", False):
+                continue
+            hits.setdefault(f"line {entry.line}: {entry.entry}", None)
+    return tuple(hits)
+
+
+def _spf_third_party(spf: Any, provider_orgs: set[str]) -> str | None:
+    """The include that authorized the IP, when it is not the provider's own."""
+    if spf is None or spf.result != "pass":
+        return None
+    matched = (spf.matched_domain or "").lower()
+    for step in spf.chain:
+        if step.kind != "include":
+            continue
+        target = step.target.lower()
+        if matched and not (matched == target or matched.endswith("." + target) or step.result == "pass"):
+            continue
+        if _org(target) in provider_orgs:
+            return None
+        return name_spf_include(target)
+    return None
+
+
+def _via_provider_spf(spf: Any, provider_orgs: set[str]) -> bool:
+    if spf is None or spf.result != "pass":
+        return False
+    return any(_org(s.target) in provider_orgs for s in spf.chain if s.kind == "include") or (
+        _org(spf.matched_domain) in provider_orgs)
+
+
+# --------------------------------------------------------------------------- the returned original of a bounce
+async def _original_facts(
+    resolver: Resolver, original: Message | None, owner_domains: Sequence[str], provider_orgs: set[str],
+    now: float | None, evidence: list[Evidence],
+) -> OriginalFacts:
+    if original is None:
+        evidence.append(Evidence("original", "missing", "the notification does not include the original message"))
+        return OriginalFacts(False, False, False, False, False, False)
+    from mailwarden.dkim import verify_message
+    from mailwarden.spf import evaluate_spf
+
+    froms = [a for a in original.from_addresses if a.domain]
+    owner_from = next((a for a in froms if is_owner_domain(a.domain, owner_domains)), None)
+    envelope = original.return_path
+    claims = owner_from is not None or bool(envelope and is_owner_domain(_domain_of(envelope) or "", owner_domains))
+    domain = owner_from.domain if owner_from else (_domain_of(envelope) or (owner_domains[0] if owner_domains else None))
+    boundary = find_boundary(original)
+    timeouts: list[str] = []
+    spf = None
+    if boundary.ip and domain:
+        spf = await _guard("spf", evaluate_spf(resolver, boundary.ip, f"postmaster@{domain}", boundary.helo or "",
+                                               now=now), timeouts)
+    dkim = ()
+    if original.header_fields("DKIM-Signature"):
+        dkim = await _guard("dkim", verify_message(resolver, original, now=now), timeouts) or ()
+    owner_sigs = [s for s in dkim if aligned(s.domain, domain)]
+    dkim_pass = [s for s in owner_sigs if s.result == "pass"]
+    spf_word = spf.result if spf is not None else None
+    temperror = bool(timeouts) or spf_word == "temperror" or any(s.result == "temperror" for s in owner_sigs)
+    trace = next((h for h in original.received if _org(h.by_host) in provider_orgs
+                  or _org(_client_name(h) or h.from_host) in provider_orgs), None)
+    who = owner_from.address if owner_from else (envelope or "unknown")
+    evidence.append(Evidence("original", "found", f"the returned message was sent as {who}"
+                             + (f", subject {original.subject!r}" if original.subject else "")))
+    if boundary.ip:
+        evidence.append(Evidence("original-spf", spf_word or "not checked",
+                                 f"it reached {boundary.receiver or 'the bouncing server'} from {boundary.ip}"
+                                 f" ({boundary.helo or 'no name'}); SPF of {domain} says {spf_word or 'nothing'}"))
+    for s in dkim:
+        evidence.append(Evidence("original-dkim", s.result, f"DKIM signature d={s.domain} s={s.selector}"
+                                 + (f": {s.reason}" if s.reason else "")))
+    if not dkim:
+        evidence.append(Evidence("original-dkim", "none", "the returned message carries no DKIM signature"))
+    if trace is not None:
+        evidence.append(Evidence("original-trace", "found",
+                                 f"it passed through your provider's server {trace.by_host}"))
+    failed = spf_word in ("fail", "softfail") or (bool(owner_sigs) and not dkim_pass and all(
+        s.result in ("fail", "permerror") for s in owner_sigs) and original.body is not None)
+    return OriginalFacts(
+        present=True, claims_owner=claims, aligned_pass=bool(dkim_pass) or spf_word == "pass", failed=failed,
+        temperror=temperror, owner_trace=trace is not None,
+    )
+
+
+# --------------------------------------------------------------------------- the service
+async def diagnose_message(
+    resolver: Resolver,
+    message: Message,
+    *,
+    me: Sequence[str] = (),
+    domains: Sequence[str] = (),
+    trusted_authserv_ids: Sequence[str] = (),
+    trusted_relays: Sequence[str] | TrustedRelays = (),
+    allowlist: Any = None,
+    now: float | None = None,
+) -> Diagnosis:
+    """Diagnose ``message`` as received in the owner's mailbox (SPEC section 6).
+
+    ``me``/``domains`` name the owner; ``trusted_authserv_ids`` the provider's
+    Authentication-Results host(s); ``trusted_relays`` host names, ``.domains`` or
+    CIDRs of the provider's inbound relays; ``allowlist`` a parsed allowlist
+    (:class:`mailwarden.allowlist.results.ParsedAllowlist`) to look for the allowlist trap.
+    """
+    addresses = [a.strip().lower() for a in me if a.strip()]
+    for a in addresses:
+        if "@" not in a or not a.rpartition("@")[2]:
+            raise InputError(f"--me {a!r} is not an e-mail address")
+    owner_domains = list(dict.fromkeys(
+        [d.strip().lower().rstrip(".") for d in domains if d.strip()] + [a.rpartition("@")[2] for a in addresses]))
+    if not owner_domains:
+        raise InputError("name the owner with --me ADDRESS or --domain DOMAIN")
+    relays = trusted_relays if isinstance(trusted_relays, TrustedRelays) else parse_trusted_relays(trusted_relays)
+    ids = [i.strip().lower().rstrip(".") for i in trusted_authserv_ids if i.strip()]
+    evidence: list[Evidence] = []
+
+    # Who the message claims to be from.
+    froms = message.from_addresses
+    claimed = [a for a in froms if a.domain and is_owner_domain(a.domain, owner_domains)]
+    from_domain = claimed[0].domain if claimed else next((a.domain for a in froms if a.domain), None)
+    if froms:
+        shown = ", ".join(str(a) for a in froms[:5])
+        evidence.append(Evidence("from", "owner" if claimed else "other",
+                                 f"From: {shown}" + (" - your own address/domain" if claimed else "")))
+    else:
+        evidence.append(Evidence("from", "missing", "the message has no usable From address"))
+    if len(froms) > 1:
+        evidence.append(Evidence("from", "multiple", f"the message has {len(froms)} From addresses; RFC 5322 "
+                                 "section 3.6.2 then requires a Sender, and DMARC receivers often reject it"))
+
+    # Where the provider received it.
+    mx_hosts: list[str] = []
+    if not relays and not ids:
+        for d in owner_domains[:5]:
+            answer = await resolver.query(d, "MX")
+            mx_hosts += [mx.exchange for mx in answer.mx() if mx.exchange]
+    boundary = find_boundary(message, trusted_relays=relays, trusted_authserv_ids=ids, owner_mx_hosts=mx_hosts)
+    if boundary.found:
+        evidence.append(Evidence("boundary", boundary.method,
+                                 f"your provider's server {boundary.receiver} received it from {boundary.ip or 'an unknown address'}"
+                                 f" (HELO {boundary.helo or 'unknown'}), envelope sender "
+                                 f"<{boundary.mail_from if boundary.mail_from is not None else '?'}>"
+                                 + (f"; {boundary.note}" if boundary.note else "")))
+    else:
+        evidence.append(Evidence("boundary", "missing", boundary.note or "no Received header from your provider"))
+    provider_orgs = {o for o in (_org(h) for h in [*ids, *relays.names, *(s.lstrip(".") for s in relays.suffixes),
+                                                    *mx_hosts, boundary.receiver]) if o}
+
+    # The provider's own results.
+    implicit_ids = ids or [n for n in [*relays.names, boundary.receiver or ""] if n]
+    trusted = select_trusted(message, implicit_ids, boundary.header_position)
+    provider = trusted.header
+    if provider is not None:
+        evidence.append(Evidence("authentication-results", "trusted",
+                                 f"your provider ({provider.authserv_id}) recorded: "
+                                 + ", ".join(f"{r.method}={r.result}" for r in provider.results
+                                             if r.method in ("spf", "dkim", "dmarc", "arc"))))
+    elif ids:
+        evidence.append(Evidence("authentication-results", "missing",
+                                 f"no Authentication-Results from {', '.join(ids)} above the boundary"))
+    for ar, why in trusted.ignored:
+        if ids and ar.authserv_id.lower() in ids:
+            evidence.append(Evidence("authentication-results", "forged", f"ignored a header: {why}"))
+        elif ar.authserv_id and any(r.result == "pass" for r in ar.results):
+            evidence.append(Evidence("authentication-results", "untrusted", f"ignored a header: {why}"))
+    for ar in trusted.conflicting:
+        evidence.append(Evidence("authentication-results", "conflict",
+                                 f"another {ar.authserv_id} header above the boundary says something else; "
+                                 "the one next to the boundary was used"))
+
+    # Bounces and auto-replies.
+    notification = None
+    original_facts = None
+    if not claimed:
+        from mailwarden.bounces import analyze_bounce
+
+        report = analyze_bounce(message)
+        if report.kind not in ("none", "feedback-report"):
+            notification = report.kind
+            evidence.append(Evidence("notification", report.kind,
+                                     f"this is a {'bounce' if report.is_bounce else report.kind} "
+                                     f"from {report.reporting_mta or report.mta or 'a mail server'}"
+                                     + (f" (reason: {report.reason})" if report.reason else "")))
+            original_msg = report.original.message if report.original and report.original.headers_found else None
+            original_facts = await _original_facts(resolver, original_msg, owner_domains, provider_orgs, now,
+                                                   evidence)
+
+    engines = await _run_engines(resolver, message, boundary, from_domain, bool(claimed), now)
+    facts, disagreements = _facts(message, boundary, provider, engines, from_domain, bool(claimed),
+                                  owner_domains, provider_orgs, len(froms), evidence)
+    lookalikes = find_lookalikes(froms, addresses, owner_domains) if not claimed else ()
+    for x in lookalikes:
+        evidence.append(Evidence("lookalike", x.kind, x.detail))
+    from dataclasses import replace
+
+    facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts)
+    decision = decide(facts)
+    posture = _posture(engines, from_domain if claimed else owner_domains[0],
+                       _allowlist_hits(allowlist, addresses, owner_domains))
+    if posture.allowlisted:
+        evidence.append(Evidence("allowlist", "owner-allowlisted",
+                                 "your own address/domain is allowlisted: " + ", ".join(posture.allowlisted[:3])))
+    owner_label = addresses[0] if addresses else owner_domains[0]
+    auth = auth_report(provider.authserv_id if provider else (ids[0] if ids else "mailwarden"),
+                       engines.spf, engines.dkim, engines.arc, engines.dmarc, mail_from=boundary.mail_from)
+    return Diagnosis(
+        verdict=decision.verdict,
+        confidence=decision.confidence,
+        summary=summarize(decision, facts, owner_label),
+        evidence=tuple(evidence),
+        advice=advise(decision, facts, posture),
+        auth=auth,
+        boundary=boundary,
+        sending_path=decision.path,
+        third_party=facts.third_party if decision.verdict == "authentic" else None,
+        lookalikes=lookalikes,
+        disagreements=disagreements,
+        missing=decision.missing,
+        claimed=tuple(a.address for a in claimed),
+    )
+
+
+def _posture(engines: _Engines, domain: str | None, allowlisted: tuple[str, ...]) -> Posture:
+    policy = engines.policy
+    known = policy is not None and policy.status in ("found", "none")
+    record = policy.record_text if policy is not None and policy.status == "found" else None
+    p = None
+    if policy is not None and policy.status == "found" and policy.record is not None:
+        p = policy.record.effective_p() if policy.at_domain else (policy.record.sp or policy.record.effective_p())
+    spf_all = None
+    spf = engines.owner_spf
+    if spf is not None and spf.record:
+        m = re.search(r"(?:^|\s)([-~?+]?)all(?:\s|$)", spf.record)
+        if m:
+            spf_all = (m.group(1) or "+") + "all"
+    return Posture(domain, record, p, known, spf_all, allowlisted)
+
+
+def _facts(
+    message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Engines,
+    from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
+    from_count: int, evidence: list[Evidence],
+) -> tuple[Facts, tuple[Any, ...]]:
+    body_present = message.body is not None
+    theirs = provider_outcomes(provider)
+    ours: list[Outcome] = []
+    if e.spf is not None:
+        ours.append(Outcome("spf", e.spf.result, e.spf.domain))
+    for s in e.dkim:
+        ours.append(Outcome("dkim", s.result, s.domain, s.selector, s.header_b, s.reason))
+    if e.dmarc is not None:
+        ours.append(Outcome("dmarc", e.dmarc.result, e.dmarc.from_domain))
+    if e.arc is not None:
+        ours.append(Outcome("arc", e.arc.cv))
+    disagreements = compare(ours, theirs, body_present=body_present)
+
+    # SPF at the boundary: the provider's result at delivery wins over ours now.
+    their_spf = next((t for t in theirs if t.method == "spf"), None)
+    if e.spf is not None:
+        evidence.append(Evidence("spf", e.spf.result,
+                                 f"re-checked: {boundary.ip} for {e.spf.domain}"
+                                 + (f" (matched {e.spf.mechanism})" if e.spf.mechanism else "")
+                                 + (f" - {e.spf.problem}" if e.spf.problem else "")))
+    spf_result = their_spf.result if their_spf else (e.spf.result if e.spf else None)
+    spf_domain = (their_spf.domain if their_spf and their_spf.domain else (e.spf.domain if e.spf else None))
+    spf_aligned_pass = spf_result == "pass" and aligned(spf_domain, from_domain)
+
+    owner_spf = e.owner_spf
+    boundary_authorized: bool | None = None
+    if owner_spf is not None and owner_spf.result not in ("temperror", "permerror"):
+        boundary_authorized = owner_spf.result == "pass"
+        if owner_spf is not e.spf:
+            evidence.append(Evidence("spf-owner", owner_spf.result,
+                                     f"is {boundary.ip} authorized to send for {from_domain}? {owner_spf.result}"))
+    elif their_spf is not None and aligned(their_spf.domain, from_domain) and their_spf.result != "temperror":
+        boundary_authorized = their_spf.result == "pass"
+
+    # DKIM: a pass by us or by the provider for an aligned domain.
+    passes: dict[str, None] = {}
+    owner_signed = False
+    unverifiable = False
+    for s in e.dkim:
+        is_aligned = aligned(s.domain, from_domain)
+        owner_signed = owner_signed or is_aligned
+        usable = body_present or s.result != "fail"
+        evidence.append(Evidence("dkim", s.result if usable else "unverifiable",
+                                 f"re-checked signature d={s.domain} s={s.selector}"
+                                 + (f": {s.reason}" if s.reason else "")
+                                 + ("" if usable else " (no body was given, the body hash cannot be checked)")))
+        if is_aligned and s.result == "pass" and usable:
+            passes.setdefault(f"{s.domain} (selector {s.selector})", None)
+        if is_aligned and (s.result == "temperror" or not usable):
+            unverifiable = True
+    for t in theirs:
+        if t.method == "dkim" and t.result == "pass" and aligned(t.domain, from_domain):
+            passes.setdefault(f"{t.domain} (selector {t.selector or '?'})", None)
+            owner_signed = True
+    if not e.dkim and not any(t.method == "dkim" and t.result not in ("none",) for t in theirs):
+        evidence.append(Evidence("dkim", "none", "the message carries no DKIM signature"))
+
+    # ARC and DMARC.
+    arc_pass = (e.arc is not None and e.arc.cv == "pass") or any(
+        t.method == "arc" and t.result == "pass" for t in theirs)
+    arc_owner = arc_pass and _aar_owner_pass(message, from_domain)
+    if e.arc is not None:
+        evidence.append(Evidence("arc", e.arc.cv, f"ARC chain of {e.arc.instances} set(s)"
+                                 + (f": {e.arc.reason}" if e.arc.reason else "")
+                                 + ("; its first hop saw the message authenticated for " + str(from_domain)
+                                    if arc_owner else "")))
+    their_dmarc = next((t for t in theirs if t.method == "dmarc"), None)
+    dmarc_result = e.dmarc.result if e.dmarc is not None else (their_dmarc.result if their_dmarc else None)
+    if e.dmarc is not None:
+        evidence.append(Evidence("dmarc", e.dmarc.result, f"re-checked for {e.dmarc.from_domain}: policy "
+                                 f"{e.dmarc.policy or 'none published'}; aligned SPF {e.dmarc.alignment.spf}, "
+                                 f"aligned DKIM {e.dmarc.alignment.dkim}"))
+
+    temperror: list[str] = []
+    if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
+            e.spf is not None and e.spf.result == "temperror" and aligned(e.spf.domain, from_domain)):
+        temperror.append("spf")
+    if "dkim" in e.timeouts or any(s.result == "temperror" and aligned(s.domain, from_domain) for s in e.dkim):
+        temperror.append("dkim")
+    if "dmarc" in e.timeouts or (e.policy is not None and e.policy.status == "temperror"):
+        temperror.append("dmarc")
+    if "arc" in e.timeouts:
+        temperror.append("arc")
+    for t in e.timeouts:
+        evidence.append(Evidence(t, "timeout", f"the {t.upper()} check did not finish in time (DNS timeout)"))
+
+    # Forwarding traces and the sending path.
+    client = _client_name(boundary.hop)
+    provider_client = bool(client and _org(client) in provider_orgs)
+    signs: list[str] = []
+    if message.header_fields("ARC-Seal"):
+        sealers = sorted({m.group(1) for v in message.get_all("ARC-Seal")[:50]
+                          for m in [re.search(r"\bd\s*=\s*([A-Za-z0-9.-]+)", v)] if m})
+        signs.append(f"ARC-sealed by {', '.join(sealers) or 'an intermediary'}")
+    if boundary.mail_from and _SRS.match(boundary.mail_from):
+        signs.append(f"the envelope sender was rewritten by SRS ({boundary.mail_from})")
+    if message.get("List-Id") or message.get("List-Post"):
+        signs.append(f"mailing list header List-Id: {message.get('List-Id') or message.get('List-Post')}")
+    signs += [f"{h}: {message.get(h)}" for h in _FORWARD_HEADERS if message.get(h)]
+    if not provider_client:
+        earlier = next((h for h in boundary.below if _org(h.by_host) in provider_orgs
+                        or _org(_client_name(h)) in provider_orgs), None)
+        if earlier is not None:
+            signs.append(f"it passed through your provider ({earlier.by_host}) before reaching {client or boundary.helo}")
+    submission = _submission_hop(message.received, provider_orgs, owner_domains)
+    third_party = None
+    if claims_owner and (passes or spf_aligned_pass):
+        if submission is not None:
+            origin = boundary.below[-1] if boundary.below else submission
+            evidence.append(Evidence("submission", "authenticated",
+                                     f"{submission.by_host} accepted it after a login"
+                                     + (f" as {submission.auth_user}" if submission.auth_user else "")
+                                     + f" ({submission.protocol or 'authenticated SMTP'})"
+                                     + (f"; the session came from {origin.ip}" if origin.ip else "")))
+        else:
+            third_party = _spf_third_party(e.spf if spf_aligned_pass else e.owner_spf, provider_orgs)
+            if third_party is None and passes and not _via_provider_spf(e.owner_spf, provider_orgs):
+                s = next((s for s in e.dkim if s.result == "pass" and aligned(s.domain, from_domain)), None)
+                if s is not None and boundary_authorized is False:
+                    third_party = name_dkim_selector(s.domain, s.selector)
+            if third_party:
+                evidence.append(Evidence("sender", "third-party", f"sent by {third_party}"))
+            elif _via_provider_spf(e.owner_spf, provider_orgs):
+                provider_client = True
+    for sign in signs:
+        evidence.append(Evidence("forwarding", "trace", sign))
+    for d in disagreements:
+        evidence.append(Evidence(f"crosscheck-{d.method}", "disagree",
+                                 f"we found {d.ours}, your provider recorded {d.provider}: {d.explanation}"))
+    facts = Facts(
+        from_domain=from_domain, claims_owner=claims_owner, from_count=from_count,
+        boundary_found=boundary.found and boundary.ip is not None, boundary_method=boundary.method,
+        provider_results=provider is not None and bool(theirs), body_present=body_present,
+        dkim_aligned_pass=tuple(passes), dkim_owner_signed=owner_signed, dkim_unverifiable=unverifiable,
+        spf_aligned_pass=spf_aligned_pass, spf_result=spf_result, spf_domain=spf_domain,
+        boundary_authorized=boundary_authorized, dmarc_result=dmarc_result,
+        dmarc_policy=e.dmarc.policy if e.dmarc is not None else None, arc_owner_pass=arc_owner,
+        temperror=tuple(temperror), forwarding_signs=tuple(signs), provider_submission=submission is not None,
+        third_party=third_party, provider_client=provider_client,
+    )
+    return facts, disagreements
+

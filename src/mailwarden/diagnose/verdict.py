@@ -1,0 +1,192 @@
+"""The verdict decision table of SPEC section 6, as a pure function over collected facts.
+
+The service gathers :class:`Facts` (trust boundary, re-verified and provider
+results, look-alikes, bounce analysis); :func:`decide` turns them into one of
+the eight verdicts with a confidence, and :func:`summarize` writes the one or
+two sentences a worried person reads first.
+
+Order of the table (first match wins):
+
+1. a bounce, delay notice or auto-reply: judge the returned original
+   (``bounce`` if it authenticates for the owner's domain or carries a trace of
+   the owner's servers, ``backscatter`` if it fails or has no such trace,
+   ``inconclusive`` when nothing of it came back or DNS failed);
+2. the From claims the owner's domain (DMARC RFC 9989 section 4.4, relaxed alignment):
+   an aligned DKIM or SPF pass means it left through an authorized server -
+   ``forwarded`` when the host at the boundary is not authorized for the domain
+   and DKIM/ARC plus forwarding traces show where it came from, else
+   ``authentic``; no aligned pass means ``spoofed``, unless DNS failed or the
+   evidence is missing (``inconclusive``);
+3. the From imitates the owner: ``lookalike``;
+4. otherwise ``unrelated``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from mailwarden.diagnose.lookalike import Lookalike
+
+#: Look-alike kinds that on their own make a high-confidence verdict.
+_STRONG_LOOKALIKES = frozenset({"homoglyph", "one-edit", "display-name"})
+
+
+@dataclass(frozen=True)
+class OriginalFacts:
+    """What the returned original of a bounce shows (from :class:`Facts` of the original)."""
+
+    present: bool  # header fields of the original came back
+    claims_owner: bool  # From or envelope sender of the original is the owner's
+    aligned_pass: bool  # DKIM or SPF aligned pass for the owner's domain
+    failed: bool  # SPF at its first external hop fails/softfails for the owner, or its owner DKIM fails
+    temperror: bool
+    owner_trace: bool  # a Received hop written by the owner's provider
+    detail: str = ""
+
+
+@dataclass(frozen=True)
+class Facts:
+    """Everything the decision needs; built by :mod:`mailwarden.diagnose.service`."""
+
+    from_domain: str | None  # the owner's domain the From claims, or the first From domain
+    claims_owner: bool
+    from_count: int
+    lookalikes: tuple[Lookalike, ...] = ()
+    # where the evidence came from
+    boundary_found: bool = False
+    boundary_method: str = "none"
+    provider_results: bool = False  # a trusted Authentication-Results header was found
+    body_present: bool = True
+    # the owner's domain: alignment and authorization
+    dkim_aligned_pass: tuple[str, ...] = ()  # "example.com (selector mh2026)" per passing aligned signature
+    dkim_owner_signed: bool = False  # at least one signature claims the owner's domain
+    dkim_unverifiable: bool = False  # an owner signature could not be checked (no body, DNS failure)
+    spf_aligned_pass: bool = False
+    spf_result: str | None = None  # at the boundary, for the envelope identity
+    spf_domain: str | None = None
+    boundary_authorized: bool | None = None  # boundary IP authorized by the owner's SPF
+    dmarc_result: str | None = None
+    dmarc_policy: str | None = None
+    arc_owner_pass: bool = False  # a valid ARC chain whose first hop saw an aligned pass
+    temperror: tuple[str, ...] = ()  # which owner-domain lookups failed (spf, dkim, dmarc)
+    forwarding_signs: tuple[str, ...] = ()
+    provider_submission: bool = False
+    third_party: str | None = None
+    provider_client: bool = False  # the boundary client is one of the provider's own hosts
+    # bounces and auto-replies
+    notification: str | None = None  # dsn | non-standard | autoreply | ... (None: not a notification)
+    original: OriginalFacts | None = None
+
+
+@dataclass(frozen=True)
+class Decision:
+    verdict: str
+    confidence: str
+    reason: str  # a short key for the summary and tests
+    path: str | None = None  # provider-submission | authorized-third-party
+    missing: tuple[str, ...] = ()
+
+
+def _decide_notification(f: Facts) -> Decision:
+    o = f.original
+    what = "auto-reply" if f.notification == "autoreply" else "bounce"
+    if o is None or not o.present:
+        return Decision("inconclusive", "low", f"{what}-no-original",
+                        missing=(f"the original message (the {what} does not quote its headers)",))
+    if o.aligned_pass:
+        return Decision("bounce", "high", "original-authenticated")
+    if o.temperror and not o.failed:
+        return Decision("inconclusive", "low", "original-temperror",
+                        missing=("DNS answers for the owner's domain (lookups failed)",))
+    if o.failed:
+        return Decision("backscatter", "high", "original-failed")
+    if o.owner_trace:
+        return Decision("bounce", "low", "original-owner-trace")
+    return Decision("backscatter", "medium", "original-no-trace")
+
+
+def decide(f: Facts) -> Decision:
+    """Apply the decision table (module docstring) to the facts."""
+    if f.notification is not None and f.notification != "none" and not f.claims_owner:
+        return _decide_notification(f)
+    if f.from_count == 0:
+        return Decision("inconclusive", "low", "no-from", missing=("the From header",))
+    if f.claims_owner:
+        return _decide_owner(f)
+    if f.lookalikes:
+        strong = any(x.kind in _STRONG_LOOKALIKES for x in f.lookalikes)
+        return Decision("lookalike", "high" if strong else "medium", "lookalike")
+    return Decision("unrelated", "high" if f.from_count == 1 else "medium", "unrelated")
+
+
+def _decide_owner(f: Facts) -> Decision:
+    dkim_pass = bool(f.dkim_aligned_pass)
+    if dkim_pass or f.spf_aligned_pass:
+        outside = f.boundary_authorized is False and not f.provider_client
+        if outside and (dkim_pass or f.arc_owner_pass) and (f.forwarding_signs or f.arc_owner_pass):
+            confidence = "high" if dkim_pass and f.forwarding_signs else "medium"
+            return Decision("forwarded", confidence, "forwarded")
+        if f.provider_submission:
+            path = "provider-submission"
+        elif f.third_party or outside:
+            path = "authorized-third-party"
+        else:
+            path = "provider-submission" if f.provider_client else None
+        both = dkim_pass and f.spf_aligned_pass
+        confidence = "high" if both or (dkim_pass and f.boundary_found) else "medium"
+        if not f.boundary_found and not f.provider_results:
+            confidence = "low"
+        return Decision("authentic", confidence, "aligned-pass", path=path)
+    missing: list[str] = []
+    if f.temperror:
+        missing.append(f"DNS answers for {f.from_domain} ({', '.join(f.temperror)} lookups failed)")
+    if f.dkim_unverifiable and not f.provider_results:
+        missing.append("the message body (needed to verify the DKIM signature)" if not f.body_present
+                       else "a verifiable DKIM result")
+    no_path = not f.boundary_found and not f.provider_results
+    if no_path:
+        missing.append("the Received header written by your provider (or its Authentication-Results)")
+    if f.temperror and not f.provider_results:
+        return Decision("inconclusive", "low", "temperror", missing=tuple(missing))
+    if (f.dkim_unverifiable and not f.provider_results) or no_path:
+        return Decision("inconclusive", "low", "missing-evidence", missing=tuple(missing))
+    strong_fail = f.spf_result in ("fail", "softfail", "neutral", "none") or f.boundary_authorized is False
+    if f.dkim_owner_signed:
+        # A broken owner signature may be a modified genuine message: forgery is likely, not certain.
+        return Decision("spoofed", "medium", "no-aligned-pass-signature-failed")
+    if strong_fail and (f.provider_results or f.boundary_method in ("trusted-relay", "authserv-id", "owner-mx")):
+        return Decision("spoofed", "high", "no-aligned-pass")
+    return Decision("spoofed", "medium", "no-aligned-pass")
+
+
+def summarize(d: Decision, f: Facts, owner: str) -> str:
+    """The answer first, in one or two plain sentences."""
+    domain = f.from_domain or owner
+    if d.verdict == "spoofed":
+        return (f"Your address was forged: this message claims to come from {domain}, but it was not sent "
+                f"by any server that {domain} authorizes. Your account was not used to send it.")
+    if d.verdict == "authentic":
+        if d.path == "provider-submission":
+            return (f"This message really was sent through your account: it was submitted with a login at your "
+                    f"mail provider and passed authentication for {domain}. If you did not write it, someone "
+                    f"else is using your account.")
+        who = f" ({f.third_party})" if f.third_party else ""
+        return (f"This message really was sent by a server authorized for {domain}{who}. If nobody in your "
+                f"organization sent it, that account or service is being misused.")
+    if d.verdict == "forwarded":
+        return (f"This is a genuine {domain} message that reached you through a forwarder, alias or mailing "
+                f"list; nothing was forged.")
+    if d.verdict == "backscatter":
+        return ("This is backscatter: a bounce or auto-reply about a message you never sent. Someone forged "
+                "your address on spam; the receiving server then replied to you.")
+    if d.verdict == "bounce":
+        return ("This is a real bounce: the returned message was sent from your account, and the receiving "
+                "server could not deliver it.")
+    if d.verdict == "lookalike":
+        what = f.lookalikes[0].detail if f.lookalikes else "the sender imitates your domain"
+        return (f"This message imitates you but does not come from your domain: {what}. Your account was not "
+                f"used.")
+    if d.verdict == "unrelated":
+        return f"This message does not claim to come from you ({domain or 'no sender'}); it is ordinary mail or spam."
+    reason = "; ".join(d.missing) if d.missing else "the evidence is incomplete"
+    return f"We cannot tell whether this message was forged or really sent. Missing: {reason}."
