@@ -27,7 +27,7 @@ from mailwarden.diagnose.crosscheck import Outcome, compare, provider_outcomes, 
 from mailwarden.diagnose.lookalike import find_lookalikes, is_owner_domain
 from mailwarden.diagnose.results import Boundary, Diagnosis, Evidence
 from mailwarden.diagnose.thirdparty import name_dkim_selector, name_spf_include
-from mailwarden.diagnose.verdict import Decision, Facts, OriginalFacts, decide, summarize
+from mailwarden.diagnose.verdict import Facts, OriginalFacts, decide, summarize
 from mailwarden.dns.base import Resolver
 from mailwarden.errors import InputError
 from mailwarden.message.authres import AuthenticationResults, parse_authentication_results, quote_value
