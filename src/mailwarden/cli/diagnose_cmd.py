@@ -21,6 +21,18 @@ _HEADLINES = {
 }
 
 
+#: Plain labels for the evidence checks in the human output.
+_LABELS = {
+    "from": "Sender", "boundary": "Arrival at your provider", "authentication-results": "Your provider's check",
+    "spf": "SPF", "spf-owner": "SPF for your domain", "dkim": "DKIM signature", "dmarc": "DMARC", "arc": "ARC",
+    "submission": "Login", "sender": "Sender service", "forwarding": "Forwarding", "lookalike": "Look-alike",
+    "notification": "Notification", "original": "Returned message", "original-spf": "Returned message SPF",
+    "original-dkim": "Returned message DKIM", "original-trace": "Returned message route",
+    "allowlist": "Allowlist", "crosscheck-spf": "Re-check vs provider", "crosscheck-dkim": "Re-check vs provider",
+    "crosscheck-dmarc": "Re-check vs provider", "crosscheck-arc": "Re-check vs provider",
+}
+
+
 def _load_allowlist(path: str) -> Any:
     from mailwarden.errors import InputError
 
@@ -46,8 +58,10 @@ def render_human(diagnosis: Any) -> str:
     if d.sending_path == "authorized-third-party" and d.third_party:
         lines.append(f"Sent by: {d.third_party}")
     lines += ["", "Why:"]
-    lines += [_wrap(f"{e.detail}" if e.result in ("owner", "other", "trace", "found") else
-                    f"{e.check} {e.result}: {e.detail}") for e in d.evidence]
+    for e in d.evidence:
+        label = _LABELS.get(e.check, e.check)
+        plain = e.result in ("owner", "other", "trace", "found", "trusted") or e.check == "boundary"
+        lines.append(_wrap(f"{label}: {e.detail}" if plain else f"{label} ({e.result}): {e.detail}"))
     if d.missing:
         lines += ["", "Missing:"] + [_wrap(m) for m in d.missing]
     lines += ["", "What to do:"]

@@ -64,10 +64,6 @@ async def _guard(step: str, job: Awaitable[T], timeouts: list[str]) -> T | None:
         return None
 
 
-async def _none() -> None:
-    return None
-
-
 def _org(domain: str | None) -> str | None:
     if not domain:
         return None
@@ -91,7 +87,7 @@ def _domain_of(address: str | None) -> str | None:
 
 async def _run_engines(
     resolver: Resolver, message: Message, boundary: Boundary, from_domain: str | None,
-    owner_claimed: bool, now: float | None,
+    owner_claimed: bool, policy_domain: str | None, now: float | None,
 ) -> _Engines:
     from mailwarden.arc.verify import verify_chain
     from mailwarden.dkim import verify_message
@@ -100,23 +96,23 @@ async def _run_engines(
 
     timeouts: list[str] = []
     ip, helo = boundary.ip, boundary.helo or ""
-    spf_job: Awaitable[Any] = _none()
-    owner_job: Awaitable[Any] = _none()
-    if ip and boundary.mail_from is not None:
-        spf_job = evaluate_spf(resolver, ip, boundary.mail_from, helo, receiver=boundary.receiver, now=now)
     envelope_domain = _domain_of(boundary.mail_from)
+    jobs: dict[str, Awaitable[Any]] = {}
+    if ip and boundary.mail_from is not None:
+        jobs["spf"] = evaluate_spf(resolver, ip, boundary.mail_from, helo, receiver=boundary.receiver, now=now)
     if ip and from_domain and owner_claimed and envelope_domain != from_domain:
-        owner_job = evaluate_spf(resolver, ip, f"postmaster@{from_domain}", helo, receiver=boundary.receiver, now=now)
-    dkim_job: Awaitable[Any] = (verify_message(resolver, message, now=now)
-                                if message.header_fields("DKIM-Signature") else _none())
-    arc_job: Awaitable[Any] = (verify_chain(resolver, message, now=now)
-                               if message.header_fields("ARC-Seal") else _none())
-    policy_job: Awaitable[Any] = discover_policy(resolver, from_domain) if from_domain and owner_claimed else _none()
-    spf, owner_spf, dkim, arc, policy = await asyncio.gather(
-        _guard("spf", spf_job, timeouts), _guard("spf", owner_job, timeouts),
-        _guard("dkim", dkim_job, timeouts), _guard("arc", arc_job, timeouts),
-        _guard("dmarc", policy_job, timeouts),
-    )
+        jobs["owner_spf"] = evaluate_spf(resolver, ip, f"postmaster@{from_domain}", helo,
+                                         receiver=boundary.receiver, now=now)
+    if message.header_fields("DKIM-Signature"):
+        jobs["dkim"] = verify_message(resolver, message, now=now)
+    if message.header_fields("ARC-Seal"):
+        jobs["arc"] = verify_chain(resolver, message, now=now)
+    if policy_domain:
+        jobs["policy"] = discover_policy(resolver, policy_domain)
+    steps = {"owner_spf": "spf", "policy": "dmarc"}
+    values = await asyncio.gather(*(_guard(steps.get(k, k), j, timeouts) for k, j in jobs.items()))
+    got = dict(zip(jobs, values, strict=True))
+    spf, owner_spf, dkim, arc, policy = (got.get(k) for k in ("spf", "owner_spf", "dkim", "arc", "policy"))
     if owner_spf is None and spf is not None and envelope_domain == from_domain:
         owner_spf = spf
     dmarc = None
@@ -267,8 +263,14 @@ async def _original_facts(
     dkim_pass = [s for s in owner_sigs if s.result == "pass"]
     spf_word = spf.result if spf is not None else None
     temperror = bool(timeouts) or spf_word == "temperror" or any(s.result == "temperror" for s in owner_sigs)
-    trace = next((h for h in original.received if _org(h.by_host) in provider_orgs
-                  or _org(_client_name(h) or h.from_host) in provider_orgs), None)
+    trace_host = None
+    for h in original.received:
+        for host in (h.by_host, _client_name(h) or h.from_host):
+            if host and _org(host) in provider_orgs:
+                trace_host = host
+                break
+        if trace_host:
+            break
     who = owner_from.address if owner_from else (envelope or "unknown")
     evidence.append(Evidence("original", "found", f"the returned message was sent as {who}"
                              + (f", subject {original.subject!r}" if original.subject else "")))
@@ -281,14 +283,13 @@ async def _original_facts(
                                  + (f": {s.reason}" if s.reason else "")))
     if not dkim:
         evidence.append(Evidence("original-dkim", "none", "the returned message carries no DKIM signature"))
-    if trace is not None:
-        evidence.append(Evidence("original-trace", "found",
-                                 f"it passed through your provider's server {trace.by_host}"))
+    if trace_host is not None:
+        evidence.append(Evidence("original-trace", "found", f"it passed through your provider's server {trace_host}"))
     failed = spf_word in ("fail", "softfail") or (bool(owner_sigs) and not dkim_pass and all(
         s.result in ("fail", "permerror") for s in owner_sigs) and original.body is not None)
     return OriginalFacts(
         present=True, claims_owner=claims, aligned_pass=bool(dkim_pass) or spf_word == "pass", failed=failed,
-        temperror=temperror, owner_trace=trace is not None,
+        temperror=temperror, owner_trace=trace_host is not None,
     )
 
 
@@ -394,9 +395,11 @@ async def diagnose_message(
             original_facts = await _original_facts(resolver, original_msg, owner_domains, provider_orgs, now,
                                                    evidence)
 
-    engines = await _run_engines(resolver, message, boundary, from_domain, bool(claimed), now)
+    posture_domain = from_domain if claimed else owner_domains[0]
+    engines = await _run_engines(resolver, message, boundary, from_domain, bool(claimed), posture_domain, now)
     facts, disagreements = _facts(message, boundary, provider, engines, from_domain, bool(claimed),
-                                  owner_domains, provider_orgs, len(froms), evidence)
+                                  owner_domains, provider_orgs, len(froms), evidence,
+                                  quiet=notification is not None)
     lookalikes = find_lookalikes(froms, addresses, owner_domains) if not claimed else ()
     for x in lookalikes:
         evidence.append(Evidence("lookalike", x.kind, x.detail))
@@ -404,8 +407,7 @@ async def diagnose_message(
 
     facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts)
     decision = decide(facts)
-    posture = _posture(engines, from_domain if claimed else owner_domains[0],
-                       _allowlist_hits(allowlist, addresses, owner_domains))
+    posture = _posture(engines, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
     if posture.allowlisted:
         evidence.append(Evidence("allowlist", "owner-allowlisted",
                                  "your own address/domain is allowlisted: " + ", ".join(posture.allowlisted[:3])))
@@ -448,7 +450,7 @@ def _posture(engines: _Engines, domain: str | None, allowlisted: tuple[str, ...]
 def _facts(
     message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Engines,
     from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
-    from_count: int, evidence: list[Evidence],
+    from_count: int, evidence: list[Evidence], *, quiet: bool = False,
 ) -> tuple[Facts, tuple[Any, ...]]:
     body_present = message.body is not None
     theirs = provider_outcomes(provider)
@@ -465,11 +467,14 @@ def _facts(
 
     # SPF at the boundary: the provider's result at delivery wins over ours now.
     their_spf = next((t for t in theirs if t.method == "spf"), None)
-    if e.spf is not None:
+    if e.spf is not None and (claims_owner or not quiet):
         evidence.append(Evidence("spf", e.spf.result,
                                  f"re-checked: {boundary.ip} for {e.spf.domain}"
                                  + (f" (matched {e.spf.mechanism})" if e.spf.mechanism else "")
-                                 + (f" - {e.spf.problem}" if e.spf.problem else "")))
+                                 + (f" - {e.spf.problem}" if e.spf.problem else "")
+                                 + (" - that is the sender's own domain, not yours, so this says nothing about "
+                                    "your address" if claims_owner and not aligned(e.spf.domain, from_domain)
+                                    else "")))
     spf_result = their_spf.result if their_spf else (e.spf.result if e.spf else None)
     spf_domain = (their_spf.domain if their_spf and their_spf.domain else (e.spf.domain if e.spf else None))
     spf_aligned_pass = spf_result == "pass" and aligned(spf_domain, from_domain)
@@ -498,13 +503,13 @@ def _facts(
                                  + ("" if usable else " (no body was given, the body hash cannot be checked)")))
         if is_aligned and s.result == "pass" and usable:
             passes.setdefault(f"{s.domain} (selector {s.selector})", None)
-        if is_aligned and (s.result == "temperror" or not usable):
+        if is_aligned and not usable:
             unverifiable = True
     for t in theirs:
         if t.method == "dkim" and t.result == "pass" and aligned(t.domain, from_domain):
             passes.setdefault(f"{t.domain} (selector {t.selector or '?'})", None)
             owner_signed = True
-    if not e.dkim and not any(t.method == "dkim" and t.result not in ("none",) for t in theirs):
+    if not e.dkim and not quiet and not any(t.method == "dkim" and t.result not in ("none",) for t in theirs):
         evidence.append(Evidence("dkim", "none", "the message carries no DKIM signature"))
 
     # ARC and DMARC.
@@ -518,10 +523,14 @@ def _facts(
                                     if arc_owner else "")))
     their_dmarc = next((t for t in theirs if t.method == "dmarc"), None)
     dmarc_result = e.dmarc.result if e.dmarc is not None else (their_dmarc.result if their_dmarc else None)
-    if e.dmarc is not None:
-        evidence.append(Evidence("dmarc", e.dmarc.result, f"re-checked for {e.dmarc.from_domain}: policy "
-                                 f"{e.dmarc.policy or 'none published'}; aligned SPF {e.dmarc.alignment.spf}, "
-                                 f"aligned DKIM {e.dmarc.alignment.dkim}"))
+    if e.dmarc is not None and (claims_owner or not quiet):
+        if e.dmarc.result in ("temperror", "permerror"):
+            text = f"could not evaluate DMARC for {e.dmarc.from_domain}: {e.dmarc.reason}"
+        else:
+            yes = {True: "yes", False: "no"}
+            text = (f"re-checked for {e.dmarc.from_domain}: policy {e.dmarc.policy or 'none published'}; "
+                    f"aligned SPF pass: {yes[e.dmarc.alignment.spf]}, aligned DKIM pass: {yes[e.dmarc.alignment.dkim]}")
+        evidence.append(Evidence("dmarc", e.dmarc.result, text))
 
     temperror: list[str] = []
     if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
@@ -553,7 +562,9 @@ def _facts(
         earlier = next((h for h in boundary.below if _org(h.by_host) in provider_orgs
                         or _org(_client_name(h)) in provider_orgs), None)
         if earlier is not None:
-            signs.append(f"it passed through your provider ({earlier.by_host}) before reaching {client or boundary.helo}")
+            via = earlier.by_host if _org(earlier.by_host) in provider_orgs else _client_name(earlier)
+            signs.append(f"it left your provider ({via}) and went through {client or boundary.helo} before "
+                         "reaching your mailbox")
     submission = _submission_hop(message.received, provider_orgs, owner_domains)
     third_party = None
     if claims_owner and (passes or spf_aligned_pass):

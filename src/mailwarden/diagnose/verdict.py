@@ -183,7 +183,8 @@ def summarize(d: Decision, f: Facts, owner: str) -> str:
         return ("This is a real bounce: the returned message was sent from your account, and the receiving "
                 "server could not deliver it.")
     if d.verdict == "lookalike":
-        what = f.lookalikes[0].detail if f.lookalikes else "the sender imitates your domain"
+        ranked = sorted(f.lookalikes, key=lambda x: x.kind == "display-name")
+        what = ranked[0].detail if ranked else "the sender imitates your domain"
         return (f"This message imitates you but does not come from your domain: {what}. Your account was not "
                 f"used.")
     if d.verdict == "unrelated":
