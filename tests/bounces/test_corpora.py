@@ -75,10 +75,7 @@ SPECIAL = {"vacation": "autoreply", "feedback": "feedback-report", "delivered": 
 def _sisimai_ok(out, facts):
     reasons = {f["reason"] for f in facts}
     special = {SPECIAL[r] for r in reasons if r in SPECIAL}
-    if special:
-        ok = out["kind"] in special
-    else:
-        ok = out["is_bounce"] and out["kind"] in ("dsn", "non-standard")
+    ok = out["kind"] in special if special else out["is_bounce"] and out["kind"] in ("dsn", "non-standard")
     import re
 
     statuses = [f["status"] for f in facts if re.fullmatch(r"[245]\.\d{1,3}\.\d{1,3}", f["status"])

@@ -17,6 +17,7 @@ Order of decisions:
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 from mailwarden.bounces import mta
 from mailwarden.bounces.arf import looks_like_text_feedback, parse_feedback_fields
@@ -87,8 +88,7 @@ def _dsn_recipients(ds: DeliveryStatus, text: str) -> list[BounceRecipient]:
         action = _normalize_action(rec.action, status)
         if status is None and action in ("failed", "delayed"):
             status = find_status(text) if text else None
-        reason_text = diagnostic or text[:3000]
-        reason = classify(status, reason_text, action)
+        reason = classify(status, diagnostic, action, text[:5000])
         if action == "delayed" and reason in ("undefined",):
             reason = "expired"
         out.append(BounceRecipient(address, action, status, diagnostic, reason, rec.remote_mta))
@@ -120,14 +120,14 @@ def _scanned_recipients(text: str, message: Message, original: OriginalMessage |
             if code and code[0] in "45":
                 status = f"{code[0]}.0.0"
         action = "delayed" if delayed else "failed"
-        reason = classify(status, diagnostic or text[:3000], action)
+        reason = classify(status, diagnostic, action, text[:5000])
         out.append(BounceRecipient(clean_address(item.address), action, status, diagnostic, reason))
     return out, total
 
 
 def _overall_reason(recipients: list[BounceRecipient]) -> str | None:
     for rec in recipients:
-        if rec.action in ("failed", "delayed") and rec.reason:
+        if rec.action in ("failed", "delayed") and rec.reason and rec.reason != "undefined":
             return rec.reason
     return recipients[0].reason if recipients else None
 
@@ -194,9 +194,12 @@ def analyze_bounce(message: Message) -> BounceReport:
         strong_header = mta.sender_looks_automated(message) or mta.subject_looks_like_bounce(message)
         accepted = (recipients and (strong_header or signals >= 2)) or (signals >= 2 and not auto)
         if accepted and (not auto or (recipients and mta.sender_looks_automated(message))):
+            writer = mta.identify_mta(message, text)
+            if writer == "googlegroups":  # the group refused the post (unknown group or not a member)
+                recipients = [replace(r, reason="rejected") for r in recipients]
             return BounceReport(
                 True, "non-standard", tuple(recipients), _overall_reason(recipients) or "undefined",
-                original, mta=mta.identify_mta(message, text), recipients_total=total,
+                original, mta=writer, recipients_total=total,
                 recipients_truncated=total > len(recipients), notes=tuple(notes))
 
     # 4. Auto-reply

@@ -143,6 +143,23 @@ def _recipient(fields: list[tuple[str, str]]) -> DsnRecipient | None:
     )
 
 
+def _split_glued(blocks: list[list[tuple[str, str]]]) -> list[list[tuple[str, str]]]:
+    """Split blocks where an MTA omitted the blank line between two recipients."""
+    out: list[list[tuple[str, str]]] = []
+    for block in blocks:
+        current: list[tuple[str, str]] = []
+        seen: set[str] = set()
+        for key, value in block:
+            if key in ("final-recipient", "original-recipient") and key in seen:
+                out.append(current)
+                current, seen = [], set()
+            current.append((key, value))
+            seen.add(key)
+        if current:
+            out.append(current)
+    return out
+
+
 def parse_delivery_status(text: str) -> DeliveryStatus:
     """Parse a delivery-status body (RFC 3464 section 2.1).
 
@@ -158,7 +175,7 @@ def parse_delivery_status(text: str) -> DeliveryStatus:
     recipients: list[DsnRecipient] = []
     total = 0
     merged: list[list[tuple[str, str]]] = []
-    for block in blocks:
+    for block in _split_glued(blocks):
         names = {k for k, _ in block}
         if names & {"final-recipient", "original-recipient", "x-actual-recipient"} or not merged:
             merged.append(list(block))
@@ -179,6 +196,6 @@ def recipient_status(rec: DsnRecipient) -> str | None:
     from_diag = find_status(rec.diagnostic or "")
     if rec.status is None:
         return from_diag
-    if from_diag and rec.status.endswith(".0.0") and from_diag[0] == rec.status[0] and not from_diag.endswith(".0.0"):
+    if from_diag and from_diag[0] == rec.status[0] and not from_diag.endswith(".0.0"):
         return from_diag
     return rec.status

@@ -60,13 +60,17 @@ REASON_STATUSES: dict[str, str] = {
 
 # Ordered: the first matching pattern wins. Lower-case text is matched.
 _TEXT_RULES: list[tuple[str, str]] = [
+    ("rejected", r"sender (?:address )?(?:rejected|refused|denied|verify failed|domain (?:must exist|not found))|"
+                 r"domain of sender|unroutable sender|sender (?:is )?(?:unknown|invalid)|"
+                 r"<[^>]*> sender rejected"),
+    ("spamdetected", r"content rejected|\bube\b|mail rejete"),
     ("virusdetected", r"virus|malware|infected|worm detected|trojan|harmful content|dangerous attachment"),
     ("failedstarttls", r"starttls|tls is required|requiretls|must issue a starttls|tls negotiation fail"),
     ("requireptr", r"reverse dns|ptr record|no ptr|reverse (?:lookup|hostname|dns) |"
                    r"cannot find your hostname|unresolvable (?:relay )?host ?name|"
                    r"(?:ip|client) (?:address )?(?:has )?no (?:reverse|ptr)|"
                    r"reverse (?:address )?mapping|does not have a reverse|cannot resolve your address|"
-                   r"rdns|no reverse|not resolve to your ip|hostname not found for your ip|"
+                   r"\brdns\b|no reverse|not resolve to your ip|hostname not found for your ip|"
                    r"ip name lookup failed|unknown host name"),
     ("authfailure", r"\bspf\b.*(?:fail|not (?:pass|authorized|permitted))|dmarc|dkim.*(?:fail|invalid)|"
                     r"not authorized to send (?:mail )?on behalf|sender policy framework|"
@@ -89,10 +93,12 @@ _TEXT_RULES: list[tuple[str, str]] = [
                 r"discontinued|terminated|not active)|"
                 r"(?:disabled|suspended|inactive|deactivated|frozen|locked) (?:account|mailbox|user|recipient)|"
                 r"not (?:an )?active (?:user|account|mailbox)|temporarily disabled|"
-                r"recipient (?:account )?(?:is )?(?:inactive|suspended|unavailable)|account .*?inactive|"
-                r"mailbox (?:unavailable|not available)|this account has been|"
+                r"recipient (?:account )?(?:is )?(?:inactive|suspended)|account .*?inactive|"
+                r"this account has been|"
                 r"has been (?:disabled|suspended|deactivated)|"
                 r"boite du destinataire archivee|mailbox currently suspended"),
+    ("policyviolation", r"policy (?:reasons?|violation|rule)|violates? (?:our|the|local)|policy violation|"
+                        r"not accepted for policy|prohibited (?:attachment|content|file)"),
     ("norelaying", r"relay(?:ing)? (?:access )?(?:denied|not (?:allowed|permitted)|prohibited)|"
                    r"not permitted to relay|unable to relay|we do not relay|relaying (?:mail )?to .* "
                    r"(?:is )?not allowed|not allowed to relay|no relaying|cannot relay|relay not"),
@@ -122,7 +128,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
                     r"illegal host/domain|hostname (?:not found|does not exist)|unknown domain|"
                     r"domain name (?:not found|invalid)|all relevant mx records point to non-existent hosts|"
                     r"nxdomain|cannot find (?:the )?domain|invalid domain|domain lookup failed|"
-                    r"no route to host|could not resolve"),
+                    r"could not resolve"),
     ("toomanyconn", r"too many (?:connections|concurrent|simultaneous)|connection (?:rate|limit)|"
                     r"too many recipients|too many (?:smtp )?sessions"),
     ("speeding", r"rate limit|sending (?:too fast|rate)|too many messages|slow down|"
@@ -137,17 +143,18 @@ _TEXT_RULES: list[tuple[str, str]] = [
                 r"not allowed to send|poor reputation|ip .*(?:banned|rejected|refused)|"
                 r"banned|not accepting (?:mail|messages) from|service unavailable.*(?:client|ip)"),
     ("policyviolation", r"policy|not allowed by|prohibited|not permitted|violat"),
-    ("expired", r"expired|retry timeout|timed? ?out|too (?:long|old) in (?:the )?queue|"
+    ("expired", r"expired|failing for a long time|retry time not reached|did not accept our requests to connect|"
+                r"retry timeout|timed? ?out|too (?:long|old) in (?:the )?queue|"
                 r"could not be delivered (?:with)?in|giving up|gave up|delivery time|"
                 r"has not been delivered|undeliverable for|delivery attempts"),
-    ("networkerror", r"network|connection (?:lost|dropped|reset|closed)|loop|too many hops|"
+    ("networkerror", r"network|no route to host|name server reply|dns (?:error|failure)|connection (?:lost|dropped|reset|closed)|loop|too many hops|"
                      r"lost connection|broken pipe|unable to connect|could not connect|"
                      r"connect to .* failed|connection timed out"),
     ("systemfull", r"(?:system|disk|storage) (?:is )?full|out of (?:disk )?space|insufficient system"),
     ("notaccept", r"does not accept (?:mail|e-?mail|messages)|not accepting mail|null mx|no mail service"),
     ("syntaxerror", r"syntax error|command unrecognized|bad command|command not recognized"),
     ("rejected", r"sender (?:address )?(?:rejected|refused|denied|verify failed|unknown|invalid|domain)|"
-                 r"domain of sender|from address|rejected|refused|denied|not accepted"),
+                 r"domain of sender|from address|after mail from|rejected|refused|denied|not accepted"),
     ("systemerror", r"system error|internal error|server error|configuration error|local error|"
                     r"mail system|temporar(?:y|ily) (?:failure|error|unavailable)|"
                     r"unable to deliver|mailer|misconfigured|local delivery failed"),
@@ -160,8 +167,9 @@ _COMPILED = [(reason, re.compile(pattern)) for reason, pattern in _TEXT_RULES]
 _STRONG_TEXT = frozenset({
     "virusdetected", "failedstarttls", "requireptr", "authfailure", "mesgtoobig", "mailboxfull",
     "hasmoved", "suspend", "norelaying", "userunknown", "hostunknown", "spamdetected", "blocked",
-    "toomanyconn", "expired", "speeding", "systemfull",
+    "toomanyconn", "expired", "speeding", "systemfull", "rejected", "policyviolation",
 })
+_AFTER_DATA = re.compile(r"after (?:end of )?data|after data command|during data", re.IGNORECASE)
 
 
 def reason_from_text(text: str) -> str | None:
@@ -175,18 +183,34 @@ def reason_from_text(text: str) -> str | None:
     return None
 
 
-def classify(status: str | None, diagnostic: str | None, action: str | None = None) -> str:
-    """Classify one failed recipient (see the module docstring for the order)."""
+def classify(status: str | None, diagnostic: str | None, action: str | None = None,
+             context: str | None = None) -> str:
+    """Classify one failed recipient (see the module docstring for the order).
+
+    ``context`` is the notification's human-readable text, read when the
+    diagnostic and the status say nothing specific.
+    """
     if action == "delivered" or (status and status.startswith("2.")):
         return "delivered"
-    text_reason = reason_from_text(diagnostic or "")
+    reason = _classify(status, diagnostic or "")
+    if reason in ("undefined", "systemerror", "securityerror") and context:
+        from_context = reason_from_text(context)
+        if from_context in _STRONG_TEXT or (reason == "undefined" and from_context):
+            reason = from_context
+    if reason == "userunknown" and _AFTER_DATA.search(diagnostic or ""):
+        reason = "filtered"
+    if status and status.startswith("4.") and reason == "hostunknown":
+        reason = "networkerror"
+    if reason == "undefined" and (action == "delayed" or (status and status.startswith("4."))):
+        reason = "expired"
+    return reason
+
+
+def _classify(status: str | None, diagnostic: str) -> str:
+    text_reason = reason_from_text(diagnostic)
     status_reason = STATUS_REASONS.get(status or "")
     if text_reason in _STRONG_TEXT:
         return text_reason
     if status_reason:
         return status_reason
-    if text_reason:
-        return text_reason
-    if action == "delayed" or (status and status.startswith("4.")):
-        return "expired"
-    return "undefined"
+    return text_reason or "undefined"

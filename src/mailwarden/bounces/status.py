@@ -11,6 +11,7 @@ import re
 
 _STATUS = re.compile(r"(?<![\w.\-/:])([245])\.(\d{1,3})\.(\d{1,3})(?![\w.\-/]*\d)(?!\.\d)")
 _STATUS_FIELD = re.compile(r"^\s*([245])\.(\d{1,3})\.(\d{1,3})")
+_AFTER_REPLY = re.compile(r"(?<![\w.])[245]\d\d[ \-]['\"(\[]?([245])\.(\d{1,3})\.(\d{1,3})(?![\w.\-/]*\d)")
 _REPLY = re.compile(r"(?<![\w.\-/:#])([245][0-5][0-9])(?:[ \-]|$)")
 
 
@@ -28,6 +29,9 @@ def find_status(text: str) -> str | None:
     """The first enhanced status code in ``text`` (RFC 3463 section 2)."""
     if not text:
         return None
+    for match in _AFTER_REPLY.finditer(text[:20000]):
+        if int(match.group(2)) <= 7:
+            return f"{match.group(1)}.{int(match.group(2))}.{int(match.group(3))}"
     for match in _STATUS.finditer(text[:20000]):
         subject = int(match.group(2))
         if subject > 7:

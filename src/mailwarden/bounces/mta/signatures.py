@@ -54,6 +54,7 @@ MTA_SIGNATURES: list[tuple[str, re.Pattern[str]]] = [(name, re.compile(p, re.IGN
     ("opensmtpd", r"this is the mailer-daemon at|an error has occurred while attempting to deliver a message"),
     ("amazonses", r"amazonses|an error occurred while trying to deliver the mail to the following recipients"),
 ]]
+_GOOGLE_GROUPS = re.compile(r"google groups|groups\.google\.com/support", re.IGNORECASE)
 _BODY = re.compile(
     r"could not be delivered|couldn't be delivered|was not delivered|undeliverable|"
     r"delivery (?:has )?failed|unable to deliver|permanent (?:error|failure|fatal)|"
@@ -113,6 +114,8 @@ def looks_delayed(text: str, subject: str = "") -> bool:
 def identify_mta(message: Message, text: str) -> str | None:
     """A label naming the MTA that wrote the bounce, or ``None``."""
     sample = text[:20000]
+    if _GOOGLE_GROUPS.search(sample):
+        return "googlegroups"
     if message.get("X-Failed-Recipients") is not None:
         return "exim"
     for name, pattern in MTA_SIGNATURES:
