@@ -1,0 +1,62 @@
+"""Plain allow lists: one sender per line.
+
+Accepted entries: ``alice@example.com``, ``@example.com``, ``*@example.com``,
+``*.example.com`` (subdomains), ``example.com``, globs, ``Name <addr>``.
+Comments start with ``#``, ``;`` or ``//`` (also after whitespace at the end
+of a line); several entries may share a line separated by commas, semicolons
+or blanks; a trailing backslash continues onto the next line.  A plain list
+offers no authenticated form.
+"""
+
+from __future__ import annotations
+
+import re
+
+from mailwarden.allowlist import results as r
+from mailwarden.allowlist.patterns import PatternError, classify_token
+from mailwarden.allowlist.text import MAX_LINE, Collector
+
+_COMMENT = re.compile(r"(?:^|\s)(?:#|//|;\s).*$")
+_ANGLE = re.compile(r"<([^<>\s]+)>")
+_SPLIT = re.compile(r"[\s,;]+")
+
+
+def parse(lines: list[str]) -> r.ParsedAllowlist:
+    """Parse a plain list (see the module docstring)."""
+    out = Collector()
+    for no, raw in enumerate(lines, 1):
+        parse_line(out, no, raw, directive="list")
+    return out.result("plain", len(lines))
+
+
+def parse_line(
+    out: Collector,
+    no: int,
+    raw: str,
+    *,
+    directive: str,
+    action: str = r.ALLOW,
+    bare: str = r.DOMAIN,
+    source: str = "",
+) -> None:
+    """Entries of one plain-list line (shared with rspamd map entries and CSV cells)."""
+    if len(raw) > MAX_LINE:
+        out.problem(no, raw, f"line longer than {MAX_LINE} characters")
+        return
+    line = raw.strip()
+    if not line or line[0] in "#;" or line.startswith("//"):
+        return
+    line = _COMMENT.sub("", line).rstrip()
+    if line.endswith("\\"):
+        line = line[:-1].rstrip()
+    angled = _ANGLE.findall(line)
+    tokens = angled if angled else [t for t in _SPLIT.split(line) if t]
+    for tok in tokens:
+        try:
+            kind, pattern = classify_token(tok, bare=bare)
+        except PatternError as exc:
+            out.problem(no, raw, str(exc))
+            continue
+        out.add(
+            r.Entry(no, tok, kind, pattern, action=action, directive=directive, source=source or raw.strip())
+        )

@@ -1,0 +1,76 @@
+"""``mailwarden allowlist FILE (--me ADDR | --domain DOMAIN)... [--format F]`` (SPEC section 9)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import click
+
+from mailwarden.cli.common import Options, dns_options, emit
+
+if TYPE_CHECKING:
+    from mailwarden.allowlist import AllowlistReport
+
+_FORMATS = ["auto", "plain", "spamassassin", "postfix", "rspamd", "sieve", "csv"]
+
+
+@click.command("allowlist")
+@click.argument("file", metavar="FILE")
+@click.option("--me", "me", multiple=True, metavar="ADDR", help="Your address (repeatable).")
+@click.option("--domain", "domains", multiple=True, metavar="DOMAIN", help="Your domain (repeatable).")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(_FORMATS),
+    default="auto",
+    show_default=True,
+    help="Allow-list format; auto detects it from the content.",
+)
+@dns_options
+def allowlist(file: str, me: tuple[str, ...], domains: tuple[str, ...], fmt: str, opts: Options) -> None:
+    """Find the allow-list entries that let forged mail in.
+
+    FILE is a plain list, SpamAssassin configuration, Postfix access map, rspamd
+    multimap configuration, Sieve script or CSV export ('-' reads standard input).
+    Every risky entry is reported with its line number and the exact change.
+    """
+    if not me and not domains:
+        raise click.UsageError("give your identity with --me ADDR and/or --domain DOMAIN")
+    from mailwarden.allowlist import audit_allowlist, parse_allowlist_bytes
+    from mailwarden.cli.common import read_input
+
+    data = read_input(file, what="allow list")
+    parsed = parse_allowlist_bytes(data, fmt, filename=None if file == "-" else file)
+    report = audit_allowlist(parsed, list(me), list(domains))
+    emit(opts, report.to_json(), lambda: _human(report))
+
+
+def _human(report: AllowlistReport) -> None:
+    from mailwarden.allowlist import WHY
+
+    echo = click.echo
+    echo(f"Format: {report.format}; {report.allow_entries} allow entries of {report.entries} entries read.")
+    echo("")
+    echo(WHY)
+    echo("")
+    if report.findings:
+        echo(f"Changes ({len(report.findings)}):")
+        for f in report.findings:
+            echo(f"  line {f.line}: {f.entry}  [{f.severity} {f.id}]")
+            echo(f"    {f.message}")
+            if f.replacement:
+                echo(f"    replace with: {f.replacement}")
+            elif f.replacement == "":
+                echo("    delete this entry")
+            echo(f"    {f.fix}")
+    else:
+        echo("No entry lets forged mail from you, your domain or a whole public domain in.")
+    if report.problems:
+        echo("")
+        echo(f"Lines that could not be understood ({len(report.problems) + report.problems_omitted}):")
+        for p in report.problems:
+            echo(f"  line {p.line}: {p.reason}: {p.text}")
+        if report.problems_omitted:
+            echo(f"  ... and {report.problems_omitted} more")
+    for note in report.notes:
+        echo(f"Note: {note}")
