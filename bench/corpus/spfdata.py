@@ -105,7 +105,16 @@ def random_address(rng: random.Random, network: str) -> str:
     return str(net.network_address + rng.randrange(net.num_addresses))
 
 
-def pick_ip(rng: random.Random, world: SPFWorld, cls: str) -> str:
+#: Query classes whose networks belong to the sender domain itself (one entry per domain).
+PER_DOMAIN = {"own-v4": 1, "own-v6": 1, "mx": 2}
+
+
+def pick_ip(rng: random.Random, world: SPFWorld, cls: str, domain_index: int) -> str:
+    """An address of class ``cls`` for the sender domain number ``domain_index``."""
+    if cls in PER_DOMAIN:
+        per = PER_DOMAIN[cls]
+        pool = world.pools[cls][domain_index * per:(domain_index + 1) * per]
+        return random_address(rng, rng.choice(pool))
     if cls == "unauthorized-v4":
         return f"{rng.choice((81, 91, 185, 212))}.{rng.randrange(256)}.{rng.randrange(256)}.{rng.randrange(1, 255)}"
     if cls == "unauthorized-v6":
@@ -121,8 +130,9 @@ def make_queries(world: SPFWorld, count: int, seed: str) -> list[dict[str, str]]
     out = []
     for n in range(count):
         cls = rng.choices(classes, weights)[0]
-        domain = rng.choice(world.domains)
-        out.append({"ip": pick_ip(rng, world, cls), "mail_from": f"bounce-{n % 97}@{domain}",
+        d = rng.randrange(len(world.domains))
+        domain = world.domains[d]
+        out.append({"ip": pick_ip(rng, world, cls, d), "mail_from": f"bounce-{n % 97}@{domain}",
                     "helo": f"out-{rng.randrange(1, 40)}.{domain}", "class": cls})
     return out
 
