@@ -170,7 +170,7 @@ def check_dmarc(data: DMARCData, domain: str, *, no_mail: bool = False) -> list[
             "dmarc-sp-none", WARNING,
             "The DMARC record sets sp=none, so forged mail from any subdomain (billing." + domain + ", ...) is still delivered.",
             "Remove 'sp=none' (subdomains then inherit p=) or set sp=reject.", "dmarc", rec.text))
-    if not rec.rua:
+    if not rec.rua and not no_mail:
         findings.append(Finding(
             "dmarc-no-rua", WARNING,
             "The DMARC record has no rua= address, so nobody receives the reports that show who sends mail as the domain.",

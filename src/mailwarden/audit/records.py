@@ -231,7 +231,8 @@ def recommended_records(
     spf_ids = {i for i in ids if i.startswith("spf-")} - {"spf-macros"}
     if spf is not None and spf_ids:
         value, why = corrected_spf(spf, domain, void_hosts=void_hosts, provider=provider, mx=mx)
-        out.append(RecommendedRecord(domain, "TXT", value, "corrected SPF: " + why))
+        if value != spf.record:
+            out.append(RecommendedRecord(domain, "TXT", value, "corrected SPF: " + why))
         out.extend(r for r in loop_fixes(spf, domain) if r.name != domain)
     if dmarc is not None:
         value, why = _dmarc_value(domain, dmarc, stage)
