@@ -6,10 +6,10 @@ import asyncio
 import json
 
 import pytest
+from tests.conftest import shared_root
 
 from mailwarden.audit.service import audit_domain
 from mailwarden.dns.snapshot import SnapshotResolver
-from tests.conftest import shared_root
 
 CASE = shared_root() / "examples" / "audit" / "02-contoso-include-sprawl" / "dns.json"
 

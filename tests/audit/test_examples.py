@@ -5,13 +5,12 @@ from __future__ import annotations
 import asyncio
 import importlib.util
 import json
-from pathlib import Path
 
 import pytest
+from tests.conftest import shared_root
 
 from mailwarden.audit.service import audit_domain
 from mailwarden.dns.snapshot import SnapshotResolver
-from tests.conftest import shared_root
 
 ROOT = shared_root() / "examples" / "audit"
 CASES = sorted(p.name for p in ROOT.iterdir() if (p / "case.json").is_file()) if ROOT.is_dir() else []
