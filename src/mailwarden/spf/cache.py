@@ -24,8 +24,8 @@ class PolicyLookup:
 
     status: str  # "ok", "none" (no record / NXDOMAIN), "multiple"
     record: SPFRecord | None = None
-    #: The name did not exist or had no TXT at all (NXDOMAIN / NODATA).
-    void: bool = False
+    #: The name does not exist (NXDOMAIN).
+    nxdomain: bool = False
 
 
 class RecordCache:

@@ -145,7 +145,7 @@ class _Evaluator:
         if answer.failed:
             raise _Stop("temperror", f"DNS {answer.rcode.value} looking up the SPF record of {name}")
         if answer.void:
-            lookup = PolicyLookup("none", void=True)
+            lookup = PolicyLookup("none", nxdomain=answer.nxdomain)
         else:
             text, count = select_record(answer.texts())
             if count == 0:
@@ -166,7 +166,7 @@ class _Evaluator:
             return _Outcome("none", domain, problem=f"{domain!r} is not a valid domain name (section 4.3)")
         lookup = await self.fetch(domain)
         if lookup.status == "none":
-            why = "does not exist" if lookup.void else "has no SPF record"
+            why = "does not exist" if lookup.nxdomain else "has no SPF record"
             return _Outcome("none", domain, problem=f"{domain} {why}")
         if lookup.status == "multiple":
             raise _Stop("permerror", f"{domain} publishes more than one SPF record (section 4.5)")

@@ -7,8 +7,11 @@ macro letters (:class:`MacroValues`).  Parsing is pure; the ``%{p}`` value
 beforehand, only when :attr:`MacroString.uses_ptr` says so.
 
 Limits (hostile policies): an expansion longer than :data:`MAX_EXPANSION`
-characters is refused (the caller turns that into permerror); domain names
-longer than 253 characters are truncated from the left (section 7.3).
+characters is refused (the evaluator turns that into permerror for a
+domain-spec, and ignores the exp= text for an explanation); shorter domain
+names longer than 253 characters are truncated from the left (section 7.3).
+No legitimate policy comes near the cap: the longest inputs (sender, HELO) are
+a few hundred characters.
 """
 
 from __future__ import annotations
@@ -22,7 +25,7 @@ DOMAIN_LETTERS = frozenset("slodiphv")
 #: Letters allowed only in explanation text (section 7.2: c, r, t).
 EXP_LETTERS = DOMAIN_LETTERS | frozenset("crt")
 #: Longest expansion accepted before truncation: anything longer is a hostile policy.
-MAX_EXPANSION = 4096
+MAX_EXPANSION = 1000
 #: Longest domain name (RFC 7208 section 7.3, RFC 1035 section 2.3.4).
 MAX_DOMAIN = 253
 
