@@ -30,7 +30,7 @@ from mailwarden.diagnose.thirdparty import name_dkim_selector, name_spf_include
 from mailwarden.diagnose.verdict import Facts, OriginalFacts, decide, summarize
 from mailwarden.dns.base import Resolver
 from mailwarden.errors import InputError
-from mailwarden.message.authres import AuthenticationResults, parse_authentication_results, quote_value
+from mailwarden.message.authres import AuthenticationResults, parse_authentication_results
 from mailwarden.message.model import Message
 from mailwarden.message.received import ReceivedHop
 
@@ -105,8 +105,7 @@ async def _run_engines(
                                          receiver=boundary.receiver, now=now)
     if message.header_fields("DKIM-Signature"):
         jobs["dkim"] = verify_message(resolver, message, now=now)
-    if message.header_fields("ARC-Seal"):
-        jobs["arc"] = verify_chain(resolver, message, now=now)
+    jobs["arc"] = verify_chain(resolver, message, now=now)  # cv=none at once when there is no chain
     if policy_domain:
         jobs["policy"] = discover_policy(resolver, policy_domain)
     steps = {"owner_spf": "spf", "policy": "dmarc"}
@@ -115,50 +114,59 @@ async def _run_engines(
     spf, owner_spf, dkim, arc, policy = (got.get(k) for k in ("spf", "owner_spf", "dkim", "arc", "policy"))
     if owner_spf is None and spf is not None and envelope_domain == from_domain:
         owner_spf = spf
-    dmarc = None
-    if message.from_addresses:
-        dmarc = await _guard("dmarc", evaluate_dmarc(resolver, message, spf, dkim or ()), timeouts)
+    dmarc = await _guard("dmarc", evaluate_dmarc(resolver, message, spf, dkim or ()), timeouts)
     return _Engines(spf, owner_spf, tuple(dkim or ()), arc, dmarc, policy, tuple(dict.fromkeys(timeouts)))
 
 
 # --------------------------------------------------------------------------- auth report (check's shape)
-def auth_report(
-    authserv_id: str, spf: Any, dkim: Sequence[Any], arc: Any, dmarc: Any, *, mail_from: str | None = None,
-) -> dict[str, Any]:
-    """The ``auth`` object: the same shape as ``mailwarden check`` (SPEC section 5).
+#: authserv-id of our own re-verification line (not the provider's: we do not speak for it).
+OWN_AUTHSERV_ID = "mailwarden"
 
-    ``spf`` is the engine's SPFResult, ``dkim`` its per-signature results, ``arc`` an
-    ARCResult, ``dmarc`` a DMARCResult; any may be missing (None / empty).
+
+class _NotRun:
+    """Stands in for an ARC or DMARC result that timed out, in check's JSON shape."""
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self._data = data
+
+    def as_json(self) -> dict[str, Any]:
+        return dict(self._data)
+
+    as_dict = as_json
+
+
+def auth_report(message: Message, boundary: Boundary, e: _Engines) -> dict[str, Any]:
+    """The ``auth`` object, built by the same code as ``mailwarden check`` (SPEC section 5).
+
+    The envelope is the trust boundary's (not check's topmost-hop guess), and the
+    Authentication-Results line is our re-verification under :data:`OWN_AUTHSERV_ID`.
     """
-    spf_json = spf.to_json() if spf is not None else {
-        "result": "none", "domain": _domain_of(mail_from) or "", "explanation": None, "lookups": 0,
-        "void_lookups": 0, "mechanism": None, "problem": "no connecting IP or envelope sender to check"}
-    arc_json = arc.as_json() if arc is not None else {"cv": "none", "instances": 0, "failed_instance": None,
-                                                      "reason": None}
-    dmarc_json = dmarc.as_dict() if dmarc is not None else {
-        "result": "none", "from_domain": None, "organizational_domain": None, "policy": None,
-        "applied_policy": None, "alignment": {"spf": False, "dkim": False}, "record": None}
-    parts = [authserv_id or "mailwarden"]
-    smtp = f" smtp.mailfrom={quote_value(spf.sender)}" if spf is not None and spf.identity == "mailfrom" else (
-        f" smtp.helo={quote_value(spf.domain)}" if spf is not None and spf.domain else "")
-    parts.append(f"spf={spf_json['result']}{smtp}")
-    for s in dkim:
-        props = "".join(f" {k}={quote_value(v)}" for k, v in (("header.d", s.domain), ("header.s", s.selector),
-                                                              ("header.b", s.header_b and s.header_b[:8])) if v)
-        parts.append(f"dkim={s.result}{props}")
-    if not dkim:
-        parts.append("dkim=none")
-    if arc is not None:
-        parts.append(f"arc={arc.cv}")
-    hf = f" header.from={quote_value(dmarc.from_domain)}" if dmarc is not None and dmarc.from_domain else ""
-    parts.append(f"dmarc={dmarc_json['result']}{hf}")
-    return {
-        "spf": spf_json,
-        "dkim": {"signatures": [s.as_json() for s in dkim]},
-        "arc": arc_json,
-        "dmarc": dmarc_json,
-        "authentication_results": "Authentication-Results: " + ";\r\n\t".join(parts),
-    }
+    from mailwarden.authres.build import build_authentication_results
+    from mailwarden.authres.check import CheckResult, Envelope
+    from mailwarden.authres.trust import untrusted_claims
+
+    hop = boundary.hop
+    envelope = Envelope(
+        boundary.ip, boundary.helo, boundary.mail_from,
+        "received" if boundary.ip else None, "received" if boundary.helo else None,
+        "return-path" if message.return_path is not None else ("received" if boundary.mail_from else None),
+        hop.index if hop is not None else None,
+    )
+    skipped = None if e.spf is not None else (
+        "SPF not checked: " + ("it timed out" if "spf" in e.timeouts else
+                               "no connecting IP and envelope sender at the trust boundary"))
+    header = build_authentication_results(
+        OWN_AUTHSERV_ID, spf=e.spf if e.spf is not None else {"result": "none"}, dkim=e.dkim, dmarc=e.dmarc,
+        arc=e.arc, mail_from=boundary.mail_from, helo=boundary.helo)
+    arc = e.arc if e.arc is not None else _NotRun({"cv": "none", "instances": 0, "failed_instance": None,
+                                                   "reason": "not checked: it timed out"})
+    dmarc = e.dmarc if e.dmarc is not None else _NotRun({
+        "result": "temperror", "from_domain": None, "organizational_domain": None, "policy": None,
+        "applied_policy": None, "alignment": {"spf": False, "dkim": False}, "record": None,
+        "reason": "not checked: it timed out"})
+    check = CheckResult(e.spf, skipped, e.dkim, arc, dmarc, header, envelope,
+                        untrusted_claims(message, OWN_AUTHSERV_ID), OWN_AUTHSERV_ID)
+    return check.as_dict()
 
 
 # --------------------------------------------------------------------------- small readers
@@ -412,8 +420,7 @@ async def diagnose_message(
         evidence.append(Evidence("allowlist", "owner-allowlisted",
                                  "your own address/domain is allowlisted: " + ", ".join(posture.allowlisted[:3])))
     owner_label = addresses[0] if addresses else owner_domains[0]
-    auth = auth_report(provider.authserv_id if provider else (ids[0] if ids else "mailwarden"),
-                       engines.spf, engines.dkim, engines.arc, engines.dmarc, mail_from=boundary.mail_from)
+    auth = auth_report(message, boundary, engines)
     return Diagnosis(
         verdict=decision.verdict,
         confidence=decision.confidence,
@@ -461,7 +468,7 @@ def _facts(
         ours.append(Outcome("dkim", s.result, s.domain, s.selector, s.header_b, s.reason))
     if e.dmarc is not None:
         ours.append(Outcome("dmarc", e.dmarc.result, e.dmarc.from_domain))
-    if e.arc is not None:
+    if e.arc is not None and e.arc.instances:
         ours.append(Outcome("arc", e.arc.cv))
     disagreements = compare(ours, theirs, body_present=body_present)
 
@@ -516,7 +523,7 @@ def _facts(
     arc_pass = (e.arc is not None and e.arc.cv == "pass") or any(
         t.method == "arc" and t.result == "pass" for t in theirs)
     arc_owner = arc_pass and _aar_owner_pass(message, from_domain)
-    if e.arc is not None:
+    if e.arc is not None and e.arc.instances:
         evidence.append(Evidence("arc", e.arc.cv, f"ARC chain of {e.arc.instances} set(s)"
                                  + (f": {e.arc.reason}" if e.arc.reason else "")
                                  + ("; its first hop saw the message authenticated for " + str(from_domain)
