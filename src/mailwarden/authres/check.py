@@ -89,7 +89,8 @@ def envelope_from_message(message: Message, ip: str | None = None, helo: str | N
         ip, ip_source = hop.ip, "received"
     if helo is not None:
         helo_source = "option"
-    elif hop is not None and (hop.helo or hop.from_host):
+    elif ip_source == "received" and hop is not None and (hop.helo or hop.from_host):
+        # the HELO of that same hop only: a name from another connection would be meaningless
         helo, helo_source = hop.helo or hop.from_host, "received"
     if mail_from is not None:
         mail_from_source = "option"
