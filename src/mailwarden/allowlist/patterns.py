@@ -106,6 +106,8 @@ def classify_token(token: str, *, bare: str = r.DOMAIN, whole_address_glob: bool
             )
         return r.WILDCARD, _check_domain(tok, token)
     domain = _check_domain(tok, token)
+    if bare == r.DOMAIN and "." not in domain:
+        raise PatternError(f"{token!r} is not an address or domain")
     if has_glob(domain):
         return r.WILDCARD, f"*@{domain}"
     return bare, f"*@{domain}"

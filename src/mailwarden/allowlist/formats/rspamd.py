@@ -109,8 +109,7 @@ def _tokens(lines: list[str], out: Collector):
             if end < 0:
                 raise _Stop(line, f"heredoc {m.group(1)} is not terminated")
             body = text[m.end() : end + 1]
-            for k, sub in enumerate(body.split("\n")[:-1]):
-                yield ("str", sub, line + 1 + k)
+            yield ("heredoc", [(sub, line + 1 + k) for k, sub in enumerate(body.split("\n")[:-1])], line)
             line += body.count("\n") + 1
             i = end + 1 + len(m.group(1))
         elif c == "." and (i == 0 or text[i - 1] == "\n" or text[:i].rstrip(" \t").endswith("\n")):
@@ -188,6 +187,8 @@ class _Parser:
             return self.nested(lambda: self.object("}", ln))
         if kind == "[":
             return self.nested(lambda: self.array(ln))
+        if kind == "heredoc":  # an embedded map: one entry per line
+            return _Array([_Scalar(text, at, True) for text, at in value], ln)
         if kind in ("str", "word"):
             if self.peek()[0] == "{":  # key "name" { ... }
                 _, _, l2 = self.next()
