@@ -15,7 +15,8 @@ import re
 from mailwarden.bounces.results import FeedbackReport
 
 _FIELD = re.compile(r"^([A-Za-z][A-Za-z0-9-]*)[ \t]*:[ \t]*(.*)$")
-_FEEDBACK_IN_TEXT = re.compile(r"^feedback-type:\s*\S+", re.IGNORECASE | re.MULTILINE)
+_FEEDBACK_IN_TEXT = re.compile(
+    r"^feedback-type:\s*\S+|failed the published dmarc policy|^\s*dmarc results:", re.IGNORECASE | re.MULTILINE)
 
 
 def parse_feedback_fields(text: str) -> FeedbackReport:

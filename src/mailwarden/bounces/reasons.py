@@ -133,7 +133,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
                     r"too many recipients|too many (?:smtp )?sessions"),
     ("speeding", r"rate limit|sending (?:too fast|rate)|too many messages|slow down|"
                  r"try again later.*(?:rate|volume)|throttl"),
-    ("spamdetected", r"spam|junk mail|bulk mail|unsolicited|content filter|blacklisted content|"
+    ("spamdetected", r"spam(?!haus|cop|rats)|junk mail|bulk mail|unsolicited|content filter|blacklisted content|"
                      r"message (?:content )?(?:rejected|refused) (?:as|because|due)|"
                      r"scored too high|high probability|suspicious|phish|"
                      r"message filtered|rejected by (?:the )?filter"),
