@@ -197,7 +197,7 @@ def _regex_coverage(e: r.Entry, me: list[str], owner: set[str], budget: list[int
             for d in owner:
                 probes = [f"{_PROBE}@{d}", f"{_PROBE}@{_PROBE}.{d}"]
                 probes += [a for a in candidates if _in_owner(a.rpartition("@")[2], {d})]
-                if any(m.matches(p) for p in probes):
+                if any(m.matches(p) for p in probes) or _names_domain(text, d):
                     self_dom = d
                     break
         hits = [p for p in _BROAD_PROBES if m.matches(f"{_PROBE}@{p}")]
@@ -214,10 +214,16 @@ def _regex_coverage(e: r.Entry, me: list[str], owner: set[str], budget: list[int
                 break
         if self_addr is None:
             for d in owner:
-                if re.search(r"(?:^|[@.\s])" + re.escape(d) + r"(?:$|[^a-z0-9\-])", text):
+                if _names_domain(text, d, loose=True):
                     self_dom = d
                     break
     return self_addr, self_dom, broad
+
+
+def _names_domain(text: str, domain: str, *, loose: bool = False) -> bool:
+    """Does the literal text of a regex name ``@domain`` (or ``.domain``) as a whole domain?"""
+    lead = r"(?:^|[@.\s])" if loose else r"[@.]"
+    return re.search(lead + re.escape(domain) + r"(?![a-z0-9\-.])", text) is not None
 
 
 def _findings(fmt: str, e: r.Entry, self_addr: str | None, self_dom: str | None, broad: str | None):

@@ -102,7 +102,7 @@ def _tokens(text: str):
             body = text[j + 1 : end.start() + 1]
             body = "\n".join(s[1:] if s.startswith("..") else s for s in body.split("\n"))
             line += text.count("\n", i, end.end())
-            yield ("str", body, start)
+            yield ("str", body, start + 1)  # the text starts on the next line
             i = end.end()
         elif c == ":":
             m = re.compile(r":([A-Za-z_][A-Za-z0-9_]*)").match(text, i)
