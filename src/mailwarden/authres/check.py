@@ -4,7 +4,8 @@ Authentication-Results header to add (SPEC section 5, RFC 8601 section 5).
 The SMTP envelope comes from the caller (``ip``/``helo``/``mail_from``) or,
 for what is missing, from the message: the Return-Path for MAIL FROM
 (RFC 5321 section 4.4) and, for the client, the topmost Received header that
-names a non-loopback IP address (the hop our side wrote: the trust boundary).  The result
+names an IP address, skipping loopback and LMTP hand-offs (the hop our border
+MTA wrote: the trust boundary).  The result
 says where each value came from.
 
 Results already in the message are never used: every check is computed
@@ -80,8 +81,10 @@ class CheckResult:
 def envelope_from_message(message: Message, ip: str | None = None, helo: str | None = None,
                           mail_from: str | None = None) -> Envelope:
     """Fill what the caller did not give from the Return-Path and the trust-boundary Received hop."""
-    # loopback hops are content filters on the receiving host (amavis, spamd), not the client
-    hop = next((h for h in message.received[:100] if h.ip and not _loopback(h.ip)), None)
+    # loopback hops are content filters on the receiving host (amavis, spamd) and LMTP hops
+    # are the hand-off to the mailbox store: neither is the SMTP client at the border
+    hop = next((h for h in message.received[:100]
+                if h.ip and not _loopback(h.ip) and h.protocol != "LMTP"), None)
     ip_source = helo_source = mail_from_source = None
     if ip is not None:
         ip_source = "option"
