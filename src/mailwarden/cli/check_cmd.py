@@ -34,7 +34,7 @@ def _check_authserv_id(ctx: click.Context, param: click.Parameter, value: str | 
 
 @click.command()
 @click.argument("file", metavar="FILE")
-@click.option("--ip", callback=_check_ip, help="IP address of the SMTP client (default: from the Received chain).")
+@click.option("--ip", metavar="IP", callback=_check_ip, help="IP address of the SMTP client (default: from the Received chain).")
 @click.option("--helo", metavar="NAME", help="HELO/EHLO name (default: from the Received chain).")
 @click.option("--mail-from", "mail_from", metavar="ADDR", help="MAIL FROM address (default: the Return-Path).")
 @click.option("--authserv-id", "authserv_id", callback=_check_authserv_id, metavar="ID",
