@@ -46,7 +46,7 @@ def test_flufl_pass_rate(flufl):
         out = _report(folder / name)
         if not out["is_bounce"] or _addresses(out, "failed") != perm[name] or _addresses(out, "delayed") != temp[name]:
             failures.append(name)
-    assert len(failures) <= 13, failures
+    assert len(failures) <= 3, failures
 
 
 @pytest.mark.parametrize("name,failed", [
@@ -103,8 +103,8 @@ def test_sisimai_pass_rate(corpora):
             reason_total += 1
             reason_passed += reason_ok
     total = passed + len(failures)
-    assert passed / total >= 0.92, failures
-    assert reason_passed / reason_total >= 0.50
+    assert passed / total >= 0.93, failures
+    assert reason_passed / reason_total >= 0.65
 
 
 @pytest.mark.parametrize("variant", ["bsd", "dos", "mac"])

@@ -132,8 +132,12 @@ def _overall_reason(recipients: list[BounceRecipient]) -> str | None:
     return recipients[0].reason if recipients else None
 
 
-def analyze_bounce(message: Message) -> BounceReport:
-    """Recognise and parse a bounce, delay notice, success DSN, auto-reply or ARF report."""
+def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
+    """Recognise and parse a bounce, delay notice, success DSN, auto-reply or ARF report.
+
+    A report wrapped whole in a ``message/rfc822`` part of a notification from a
+    mail system (some gateways do this) is read one level down, once.
+    """
     tree = walk(message)
     parts = tree.parts
     notes = []
@@ -181,6 +185,15 @@ def analyze_bounce(message: Message) -> BounceReport:
                 mta=mta.identify_mta(message, text), reporting_mta=strip_type_value(reporting),
                 recipients_total=total, recipients_truncated=total > len(recipients), notes=tuple(notes))
         notes.append("delivery-status part without usable recipient fields; read the text instead")
+
+    # 2b. A whole report forwarded as an attachment by a mail system
+    if not _nested and mta.sender_looks_automated(message):
+        for part in parts:
+            inner = part.message
+            if part.depth == 0 and inner is not None and inner.content_type == "multipart/report":
+                nested = analyze_bounce(inner, _nested=True)
+                if nested.kind != "none":
+                    return replace(nested, notes=(*nested.notes, "the report was attached to another notification"))
 
     # 3. Non-standard bounce
     subject = message.subject or ""

@@ -34,7 +34,7 @@ _MARKER = re.compile(
     r"message headers follow|"
     r"headers of the original message|copy of (?:the )?original message|"
     r"included is a copy of|text of the (?:original )?message|message (?:header|text|body) follows|"
-    r"original message header|returned mail follows|"
+    r"original message header|returned mail follows|start of returned message|"
     r"the header of the original message is following|"
     r"a copy of the original message below this line"
     r")[^\n]*$",

@@ -36,8 +36,9 @@ _FORMS: list[tuple[str, bool]] = [
     (rf"{_B}(?:[\"'][^\"']*[\"']\s*)?[\"']?<?(?:mailto:)?({_ADDR})>?[\"']?\s*:?\s*"
      rf"(?:\((?:generated from|expanded from|ultimately generated from)[^)]*\))?\s*:?\s*$", True),
     # "<a@b>: reason" or "a@b: reason"
-    (rf"{_B}<({_ADDR})>\s*:\s*\S", True),
-    (rf"{_B}({_ADDR})\s*:\s+\S", True),
+    (rf"{_B}<({_ADDR})>\]?\s*:\s*\S", True),
+    (rf"{_B}({_ADDR})\]?\s*:\s+\S", True),
+    (rf"^\s*(?:undeliverable|undelivered|failed|returned)\s+to:?\s+<?({_ADDR})>?", True),
     # Sendmail "a@b... reason" / "<a@b>... reason"
     (rf"^\s*(?:\d{{3}}[ -](?:\d\.\d{{1,3}}\.\d{{1,3}} )?)?<?({_ADDR})>?\s*\.\.\.\s", True),
     # "(generated from a@b)", "(expanded from: a@b)", "(Originally addressed to a@b)"
@@ -48,11 +49,11 @@ _FORMS: list[tuple[str, bool]] = [
     (rf"\b(?:SMTP|RFC-?822)[=:]<?({_ADDR})>?", True),
     (rf"^[^:@<>]{{0,50}}:\s*[\[<\"']?({_ADDR})[\]>\"']?\s*$", True),
     (rf"(?:mailbox|address|recipient|user)\s+<?({_ADDR})>?\s+(?:is|does|was|has)\b", False),
-    (rf"^\s*(?:[\w-]+[ \t]+){{0,3}}(?:address|recipients?|rcpt|mailbox|destination|userid|user|e-?mail|for|to)"
+    (rf"^\s*(?:[\w-]+[ \t]+){{0,3}}(?:address|recipients?|rcpt|mailbox|destination|userid|user|e-?mail|for)"
      rf"(?:[ -]address)?\s*(?:\(es\)|s)?\s*[:=]\s*(?:rfc822;\s*)?[\"']?<?({_ADDR})>?", True),
     (rf"^\s*(?:unknown user|user unknown|no such user|invalid recipient|undeliverable to|failed to deliver to|"
      rf"could not deliver to|delivery failed for|mailbox unavailable|recipient unknown)\s*[:\-]?\s*<?({_ADDR})>?", True),
-    (rf"(?:deliver(?:y of)?|delivered|send|sent|message|mail) (?:your message |the message |mail |e-?mail )?to"
+    (rf"(?:deliver(?:y of)?|delivered|send|sent|message|mail|addressed) (?:your message |the message |mail |e-?mail )?to"
      rf"(?: this address)?\s+[\"']?<?({_ADDR})>?[\"']?"
      rf"(?:\s+(?:has|for|failed|was|could|cannot|is|because|due)|\s*[:,.]|\s*$)", False),
     (rf"(?:for|to) (?:recipient |address |user )?<?({_ADDR})>?\s*(?:failed|has failed|was rejected|"
@@ -68,6 +69,7 @@ _SKIP_LOCAL = re.compile(r"^(?:mailer-daemon|postmaster|mailer_daemon|mail-daemo
                          r"no-reply|bounces?|daemon)$", re.IGNORECASE)
 _STATUS_LINE = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,}|_{3,})")
 _MSGID_CONTEXT = re.compile(r"message-?id|references|in-reply-to|<[^>]*@[^>]*>\s*$", re.IGNORECASE)
+_TO_LINE = re.compile(r"^\s*(?:To|Cc)\s*:", re.IGNORECASE)
 _HEADERISH = re.compile(r"^\s*(?:From|Sender|Reply-To|Return-Path|Message-ID|In-Reply-To|References|Date|"
                         r"Cc|Bcc|Errors-To|X-[A-Za-z-]+|Delivered-To|Received|DKIM-Signature|"
                         r"MAIL FROM|Envelope-From|Mail from)\s*:", re.IGNORECASE)
@@ -105,11 +107,18 @@ def scan_recipients(text: str, exclude: set[str]) -> tuple[list[Found], int]:
     """
     lines = text[:MAX_TEXT].split("\n")
     found: dict[str, Found] = {}
+    to_lines: list[Found] = []
     total = 0
     for index, line in enumerate(lines):
         if "@" not in line or len(line) > 2000:
             continue
-        if _HEADERISH.match(line) and not re.match(r"^\s*(?:To|X-Failed-Recipients)\s*:", line, re.I):
+        if _TO_LINE.match(line):
+            # A summary of the returned message's To: used only when nothing else names a recipient.
+            match = _ADDR_RE.search(line)
+            if match and len(to_lines) < 10 and match.group(0).lower() not in exclude:
+                to_lines.append(Found(match.group(0), "", index))
+            continue
+        if _HEADERISH.match(line):
             continue
         for form, strong in _LINE_FORMS:
             match = form.search(line)
@@ -128,4 +137,6 @@ def scan_recipients(text: str, exclude: set[str]) -> tuple[list[Found], int]:
                     rest = line[match.end():]
                     found[key] = Found(address, _context(lines, index, rest), index)
             break
+    if not found and to_lines:
+        return to_lines, len(to_lines)
     return list(found.values()), total

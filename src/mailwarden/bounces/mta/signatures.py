@@ -80,11 +80,13 @@ _DELAY = re.compile(
     re.IGNORECASE,
 )
 _GIVE_UP = re.compile(
-    r"not going to try again|giv(?:ing|en|e) up|gave up|permanent|has been removed from the (?:mail )?queue|"
-    r"too long in the queue|in the queue too long|will not (?:be )?(?:re)?tr|no further attempts|"
-    r"could not be delivered\b(?! yet)|failed permanently|expired|after \d+ attempt",
+    r"not going to try again|i've given up|(?<!will )giv(?:ing|en) up|gave up|failed permanently|"
+    r"permanent (?:error|failure)|has been removed from the (?:mail )?queue|too long in the queue|"
+    r"in the queue too long|no further (?:delivery )?attempts|will not (?:be )?(?:re)?tr",
     re.IGNORECASE,
 )
+_DELAY_SUBJECT = re.compile(r"delayed|delay|still (?:not|being)|not yet delivered|"
+                            r"warning: (?:message|could not send|mail)", re.IGNORECASE)
 
 
 def sender_looks_automated(message: Message) -> bool:
@@ -106,9 +108,11 @@ def body_looks_like_bounce(text: str) -> bool:
 def looks_delayed(text: str, subject: str = "") -> bool:
     """A delay warning rather than a final failure (RFC 3464 section 2.3.3 ``delayed``)."""
     sample = text[:30000]
+    if _DELAY_SUBJECT.search(subject) and not _GIVE_UP.search(subject):
+        return True
     if _GIVE_UP.search(sample):
         return False
-    return bool(_DELAY.search(subject) or _DELAY.search(sample))
+    return bool(_DELAY.search(sample))
 
 
 def identify_mta(message: Message, text: str) -> str | None:
