@@ -45,10 +45,17 @@ def split_results(value: str) -> list[str]:
 
 def authserv_results(message: Message, authserv_id: str) -> tuple[str, list[str]] | None:
     """The authserv-id piece and the results of every Authentication-Results field
-    of this authserv-id, in header order (the consolidation of the ARC test suite)."""
+    of this authserv-id, in header order (the consolidation of the ARC test suite).
+
+    Only fields above the most recent ARC set count: those below it were added
+    before that set was sealed (an earlier pass through the same ADMD)."""
     head: str | None = None
     results: list[str] = []
-    for h in message.header_fields("Authentication-Results"):
+    for h in message.headers:
+        if h.lname in ("arc-seal", "arc-message-signature", "arc-authentication-results"):
+            break
+        if h.lname != "authentication-results":
+            continue
         pieces = split_results(h.value)
         first = pieces[0]
         if (first.split() or [""])[0].lower() != authserv_id.lower():
