@@ -155,12 +155,17 @@ def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
     original = from_parts(parts) or inline
     region = text[:inline_offset]
 
-    # 1. ARF
+    # 1. ARF, and the feedback loops that predate it (Hotmail JMRP, Apple's unsubscribe)
     fb_parts = [p for p in parts if p.mime_type == "message/feedback-report" and p.depth == 0]
-    if fb_parts or report_type == "feedback-report" or (looks_like_text_feedback(text)
-                                                       and not any(p.mime_type in _DS_TYPES for p in parts)):
+    jmrp = any(p.depth == 0 and p.message is not None and p.message.get("X-HmXmrOriginalRecipient") is not None
+               for p in parts)
+    unsubscribe = (message.get("X-Apple-Unsubscribe") or "").strip().lower() == "true"
+    if fb_parts or report_type == "feedback-report" or jmrp or unsubscribe or (
+            looks_like_text_feedback(text) and not any(p.mime_type in _DS_TYPES for p in parts)):
         source = fb_parts[0].text if fb_parts and fb_parts[0].text else text
         feedback = parse_feedback_fields(source or "")
+        if feedback.feedback_type is None and (jmrp or unsubscribe):
+            feedback = replace(feedback, feedback_type="abuse" if jmrp else "opt-out")
         return BounceReport(False, "feedback-report", (), None, original, mta=None,
                             feedback=feedback, notes=tuple(notes))
 
@@ -206,7 +211,10 @@ def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
         recipients, total = _scanned_recipients(region, message, original, delayed)
         strong_header = mta.sender_looks_automated(message) or mta.subject_looks_like_bounce(message)
         accepted = (recipients and (strong_header or signals >= 2)) or (signals >= 2 and not auto)
-        if accepted and (not auto or (recipients and mta.sender_looks_automated(message))):
+        bounce_headers = report_type == "delivery-status" or bool(ds_parts) or (
+            mta.sender_looks_automated(message) and mta.subject_looks_like_bounce(message))
+        accepted = accepted or (bounce_headers and signals >= 2)
+        if accepted and (not auto or bounce_headers or (recipients and mta.sender_looks_automated(message))):
             writer = mta.identify_mta(message, text)
             if writer == "googlegroups":  # the group refused the post (unknown group or not a member)
                 recipients = [replace(r, reason="rejected") for r in recipients]

@@ -30,6 +30,7 @@ MAX_PARTS = 500
 MAX_DECODED_BYTES = 4 * 1024 * 1024
 
 _PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
+_FIRST_DELIMITER = re.compile(rb"(?m)^--([0-9A-Za-z'()+_,\-./:=?]{1,70})\r?$")
 _QP_SOFT = re.compile(rb"=\r?\n")
 _QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
@@ -187,7 +188,13 @@ def walk(message: Message, *, max_depth: int = MAX_DEPTH) -> Walk:
                 parts.append(Part(ctype, headers, body, depth, text=_text_of(body, cte, ctype)))
                 return
             child_default = "message/rfc822" if ctype.mime_type == "multipart/digest" else "text/plain"
-            for chunk in split_multipart(body, boundary):
+            chunks = split_multipart(body, boundary)
+            if not chunks:
+                # A declared boundary that never occurs: use the first delimiter-like line instead.
+                guess = _FIRST_DELIMITER.search(body[:65536])
+                if guess and guess.group(1).decode("utf-8", "replace") != boundary:
+                    chunks = split_multipart(body, guess.group(1).decode("utf-8", "replace"))
+            for chunk in chunks:
                 if len(parts) >= MAX_PARTS:
                     state["truncated"] = True
                     return
