@@ -1,6 +1,6 @@
 'use strict';
 // mailauth's side of the benchmark (https://github.com/postalsys/mailauth), run by bench/run.py:
-//   node bench/mailauth_runner.js dkim|spf|full DATA_DIR RUNS
+//   node bench/mailauth_runner.js dkim|spf|full DATA_DIR RUNS [--limit N]
 // Same protocol as bench/harness.py: one untimed warm-up pass, RUNS timed passes in
 // this one process, one JSON object on stdout. Every DNS answer comes from the
 // same dns.json the other tools read, through mailauth's `resolver` hook.
@@ -53,15 +53,15 @@ function dkimWord(results) {
     return status.result;
 }
 
-function loadMessages(dir) {
+function loadMessages(dir, limit) {
     const manifest = JSON.parse(fs.readFileSync(path.join(dir, 'manifest.json'), 'utf8'));
     const blob = fs.readFileSync(path.join(dir, 'messages.bin'));
-    return manifest.messages.map(e => ({ raw: blob.subarray(e.offset, e.offset + e.length), entry: e }));
+    return manifest.messages.slice(0, limit).map(e => ({ raw: blob.subarray(e.offset, e.offset + e.length), entry: e }));
 }
 
 const workloads = {
-    async dkim(dir, resolver) {
-        const messages = loadMessages(dir);
+    async dkim(dir, resolver, limit) {
+        const messages = loadMessages(dir, limit);
         return {
             unit: 'msg/s',
             items: messages.length,
@@ -76,8 +76,8 @@ const workloads = {
             }
         };
     },
-    async spf(dir, resolver) {
-        const queries = JSON.parse(fs.readFileSync(path.join(dir, 'spf_queries.json'), 'utf8'));
+    async spf(dir, resolver, limit) {
+        const queries = JSON.parse(fs.readFileSync(path.join(dir, 'spf_queries.json'), 'utf8')).slice(0, limit);
         return {
             unit: 'queries/s',
             items: queries.length,
@@ -92,12 +92,12 @@ const workloads = {
             }
         };
     },
-    async full(dir, resolver) {
-        const messages = loadMessages(dir);
+    async full(dir, resolver, limit) {
+        const messages = loadMessages(dir, limit);
         return {
             unit: 'msg/s',
             items: messages.length,
-            expected: messages.map(m => `${m.entry.spf}/${m.entry.dkim}`),
+            expected: messages.map(m => `${m.entry.spf}/${m.entry.dkim}/${[m.entry.spf, m.entry.dkim].includes("pass") ? "pass" : "fail"}`),
             async pass() {
                 const out = [];
                 for (const { raw, entry } of messages) {
@@ -105,13 +105,25 @@ const workloads = {
                         ip: entry.ip, helo: entry.helo, sender: entry.mail_from, mta: 'mx.receiver.example',
                         resolver, disableArc: true, disableBimi: true, curTime: new Date(NOW)
                     });
-                    out.push(`${res.spf.status.result}/${dkimWord(res.dkim.results)}`);
+                    out.push(`${res.spf.status.result}/${dkimWord(res.dkim.results)}/${res.dmarc ? res.dmarc.status.result : "none"}`);
                 }
                 return out;
             }
         };
     }
 };
+
+// Peak RSS in KiB: VmHWM of this process (resourceUsage().maxRSS is carried across
+// fork+exec on Linux, so it would include the parent's peak).
+function peakRssKb() {
+    try {
+        const m = /VmHWM:\s+(\d+)/.exec(fs.readFileSync('/proc/self/status', 'utf8'));
+        if (m) return Number(m[1]);
+    } catch (err) {
+        // not Linux: fall back below
+    }
+    return process.resourceUsage().maxRSS;
+}
 
 function median(values) {
     const s = values.slice().sort((a, b) => a - b);
@@ -120,15 +132,16 @@ function median(values) {
 }
 
 async function main() {
-    const [name, dir, runsText] = process.argv.slice(2);
+    const [name, dir, runsText, limitFlag, limitText] = process.argv.slice(2);
+    const limit = limitFlag === '--limit' ? Number(limitText) : undefined;
     if (!workloads[name] || !dir || !runsText) {
         process.stderr.write('usage: node mailauth_runner.js dkim|spf|full DATA_DIR RUNS\n');
         process.exit(2);
     }
     const runs = Number(runsText);
     const resolver = makeResolver(JSON.parse(fs.readFileSync(path.join(dir, 'dns.json'), 'utf8')));
-    const work = await workloads[name](dir, resolver);
-    const loadedKb = process.resourceUsage().maxRSS;
+    const work = await workloads[name](dir, resolver, limit);
+    const loadedKb = peakRssKb();
     const outcomes = await work.pass(); // warm-up (JIT, lazy requires)
     const seconds = [];
     for (let i = 0; i < runs; i++) {
@@ -148,7 +161,7 @@ async function main() {
     const version = require('mailauth/package.json').version;
     process.stdout.write(JSON.stringify({
         items: work.items, unit: work.unit, runs, seconds, rates, median: median(rates),
-        rss_peak_kb: process.resourceUsage().maxRSS, rss_loaded_kb: loadedKb, agree, outcomes: counts,
+        rss_peak_kb: peakRssKb(), rss_loaded_kb: loadedKb, agree, outcomes: counts,
         disagreements, tool: 'mailauth', mailauth: version, node: process.version
     }) + '\n');
 }

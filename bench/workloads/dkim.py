@@ -22,12 +22,12 @@ def _outcomes(entries: list[dict[str, Any]]) -> list[str]:
     return [e["dkim"] for e in entries]
 
 
-def run_mailwarden(data: Path, runs: int, key_cache: bool = True) -> dict[str, Any]:
+def run_mailwarden(data: Path, runs: int, limit: int | None = None, key_cache: bool = True) -> dict[str, Any]:
     from bench.workloads._mailwarden import NOW, clear_memo_caches, event_loop, snapshot_resolver
     from mailwarden.dkim import KeyCache, verify_message
     from mailwarden.message import parse_message
 
-    messages, entries = load_messages(data)
+    messages, entries = load_messages(data, limit)
     loaded = rss_kb()
     resolver = snapshot_resolver(data)
     loop = event_loop()
@@ -48,15 +48,15 @@ def run_mailwarden(data: Path, runs: int, key_cache: bool = True) -> dict[str, A
                    "msg/s", loaded)
 
 
-def run_mailwarden_nocache(data: Path, runs: int) -> dict[str, Any]:
-    return run_mailwarden(data, runs, key_cache=False)
+def run_mailwarden_nocache(data: Path, runs: int, limit: int | None = None) -> dict[str, Any]:
+    return run_mailwarden(data, runs, limit, key_cache=False)
 
 
-def run_dkimpy(data: Path, runs: int) -> dict[str, Any]:
+def run_dkimpy(data: Path, runs: int, limit: int | None = None) -> dict[str, Any]:
     import dkim
     from bench.refdns import MemoryDNS
 
-    messages, entries = load_messages(data)
+    messages, entries = load_messages(data, limit)
     loaded = rss_kb()
     dns = MemoryDNS.from_file(data / "dns.json")
     dnsfunc = dns.dkimpy_dnsfunc
@@ -110,12 +110,12 @@ def floor_items(messages: list[bytes], zone_file: Path) -> list[tuple[Any, str, 
     return items
 
 
-def run_floor(data: Path, runs: int) -> dict[str, Any]:
+def run_floor(data: Path, runs: int, limit: int | None = None) -> dict[str, Any]:
     from cryptography.exceptions import InvalidSignature
     from cryptography.hazmat.primitives import hashes
     from cryptography.hazmat.primitives.asymmetric import padding
 
-    messages, entries = load_messages(data)
+    messages, entries = load_messages(data, limit)
     loaded = rss_kb()
     items = floor_items(messages, data / "dns.json")
     del messages

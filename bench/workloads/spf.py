@@ -14,11 +14,11 @@ from typing import Any
 from bench.harness import load_queries, measure, rss_kb, worker_main
 
 
-def run_mailwarden(data: Path, runs: int, warm: bool = True) -> dict[str, Any]:
+def run_mailwarden(data: Path, runs: int, limit: int | None = None, warm: bool = True) -> dict[str, Any]:
     from bench.workloads._mailwarden import NOW, clear_memo_caches, event_loop, snapshot_resolver
     from mailwarden.spf import RecordCache, evaluate_spf
 
-    queries = load_queries(data)
+    queries = load_queries(data, limit)
     loaded = rss_kb()
     resolver = snapshot_resolver(data)
     loop = event_loop()
@@ -39,15 +39,15 @@ def run_mailwarden(data: Path, runs: int, warm: bool = True) -> dict[str, Any]:
                    [q["expected"] for q in queries], "queries/s", loaded)
 
 
-def run_mailwarden_cold(data: Path, runs: int) -> dict[str, Any]:
-    return run_mailwarden(data, runs, warm=False)
+def run_mailwarden_cold(data: Path, runs: int, limit: int | None = None) -> dict[str, Any]:
+    return run_mailwarden(data, runs, limit, warm=False)
 
 
-def run_pyspf(data: Path, runs: int) -> dict[str, Any]:
+def run_pyspf(data: Path, runs: int, limit: int | None = None) -> dict[str, Any]:
     import spf
     from bench.refdns import MemoryDNS
 
-    queries = load_queries(data)
+    queries = load_queries(data, limit)
     loaded = rss_kb()
     spf.DNSLookup = MemoryDNS.from_file(data / "dns.json").pyspf_lookup
     work = [(q["ip"], q["mail_from"], q["helo"]) for q in queries]

@@ -1,0 +1,91 @@
+"""Ratios, target verdicts and the plain-text table of a bench run."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from bench.plan import CONTENDERS, EXTRA_RATIOS, HELP_MAX_SECONDS, TARGETS, WORKLOAD_TITLES
+
+
+def _rate(results: dict[str, Any], workload: str, tool: str) -> float | None:
+    entry = results.get(workload, {}).get(tool)
+    if not entry or "median" not in entry:
+        return None
+    return float(entry["median"])
+
+
+def ratio(results: dict[str, Any], workload: str, numerator: str, denominator: str) -> float | None:
+    top, bottom = _rate(results, workload, numerator), _rate(results, workload, denominator)
+    if top is None or not bottom:
+        return None
+    return top / bottom
+
+
+def evaluate(results: dict[str, Any], startup: dict[str, Any] | None) -> dict[str, Any]:
+    """Every ratio and target verdict (``met`` is None when a figure is missing)."""
+    targets = []
+    for t in TARGETS:
+        value = ratio(results, t.workload, t.numerator, t.denominator)
+        targets.append({"name": t.name, "ratio": value, "minimum": t.minimum,
+                        "met": None if value is None else value >= t.minimum})
+    extras = [{"name": name, "ratio": ratio(results, w, a, b)} for name, w, a, b in EXTRA_RATIOS]
+    if startup:
+        help_s = startup.get("mailwarden --help", {}).get("median_s")
+        base = startup.get("python -c pass", {}).get("median_s")
+        targets.append({"name": "mailwarden --help wall time (s)", "value": help_s, "maximum": HELP_MAX_SECONDS,
+                        "met": None if help_s is None else help_s < HELP_MAX_SECONDS})
+        for label, entry in startup.items():
+            if label != "python -c pass" and base:
+                extras.append({"name": f"{label} / python -c pass (wall)", "ratio": entry["median_s"] / base})
+    return {"targets": targets, "extras": extras}
+
+
+def _fmt_rate(value: float) -> str:
+    return f"{value:,.0f}" if value >= 100 else f"{value:,.1f}"
+
+
+def table(results: dict[str, Any], startup: dict[str, Any] | None, verdicts: dict[str, Any]) -> str:
+    """The human table: one block per workload, then start-up, then targets and ratios."""
+    lines: list[str] = []
+    for workload, title in WORKLOAD_TITLES.items():
+        rows = results.get(workload)
+        if not rows:
+            continue
+        unit = next((r["unit"] for r in rows.values() if "unit" in r), "")
+        base = _rate(results, workload, "mailwarden") or _rate(results, workload, "mailwarden-warm")
+        lines += ["", f"{title} [{unit}, median of runs, one process per tool]",
+                  f"  {'tool':34} {'median':>10} {'min..max':>19} {'items':>6} {'agree':>11} {'peak RSS':>9}"
+                  f" {'mailwarden x':>12}"]
+        for c in (c for c in CONTENDERS if c.workload == workload):
+            r = rows.get(c.tool)
+            if r is None:
+                continue
+            if "error" in r:
+                lines.append(f"  {c.label:34} {'-':>10}  {r['error'][:70]}")
+                continue
+            spread = f"{_fmt_rate(min(r['rates']))}..{_fmt_rate(max(r['rates']))}"
+            agree = f"{r['agree']}/{r['items']}"
+            times = f"{base / r['median']:.2f}" if base and not c.tool.startswith("mailwarden") else ""
+            lines.append(f"  {c.label:34} {_fmt_rate(r['median']):>10} {spread:>19} {r['items']:>6} {agree:>11}"
+                         f" {r['rss_peak_kb'] / 1024:>7.1f}MB {times:>12}")
+            if r["agree"] != r["items"]:
+                lines.append(f"    ! outcomes differ from the expected ones, e.g. {r['disagreements'][:3]}")
+    if startup:
+        lines += ["", "CLI start-up [wall seconds, median]", f"  {'command':44} {'median':>8} {'peak RSS':>9} {'exit':>5}"]
+        for label, entry in startup.items():
+            rss = "-" if entry["rss_peak_kb"] is None else f"{entry['rss_peak_kb'] / 1024:.1f}MB"
+            lines.append(f"  {label[:44]:44} {entry['median_s']:>8.3f} {rss:>9} {entry['exit_status']:>5}")
+    lines += ["", "Targets"]
+    for t in verdicts["targets"]:
+        mark = {True: "met", False: "MISSED", None: "n/a"}[t["met"]]
+        if "ratio" in t:
+            shown = "-" if t["ratio"] is None else f"{t['ratio']:.2f}x"
+            lines.append(f"  {t['name']:48} {shown:>9}  (>= {t['minimum']:g}x)  {mark}")
+        else:
+            shown = "-" if t["value"] is None else f"{t['value']:.3f}s"
+            lines.append(f"  {t['name']:48} {shown:>9}  (< {t['maximum']:g}s)  {mark}")
+    lines += ["", "Other ratios"]
+    for e in verdicts["extras"]:
+        shown = "-" if e["ratio"] is None else f"{e['ratio']:.2f}x"
+        lines.append(f"  {e['name']:60} {shown:>9}")
+    return "\n".join(lines) + "\n"
