@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from mailwarden.message.model import Header
 
 _WSP_RUN = re.compile(rb"[ \t]+")
-_WSP_EOL = re.compile(rb" \r\n")
+_SPACE_RUN = re.compile(rb"  +")
 CHUNK = 1 << 16
 
 
@@ -78,6 +78,16 @@ class BodyHash:
     hashed_length: int
 
 
+def _relaxed_lines(chunk: bytes) -> bytes:
+    """Section 3.4.4 a/b on whole lines: tabs become spaces, runs of spaces one space
+    (the regex only visits runs of two or more), then " CRLF" -> CRLF. Linear."""
+    if b"\t" in chunk:
+        chunk = chunk.replace(b"\t", b" ")
+    if b"  " in chunk:
+        chunk = _SPACE_RUN.sub(b" ", chunk)
+    return chunk.replace(b" \r\n", b"\r\n")
+
+
 class BodyHasher:
     """Streamed body canonicalization + hash (sections 3.4.3, 3.4.4, 3.7)."""
 
@@ -104,7 +114,7 @@ class BodyHasher:
     def update(self, chunk: bytes, final: bool = False) -> None:
         """Feed CRLF text that ends at a line boundary (or is the final piece)."""
         if self.relaxed:
-            chunk = _WSP_EOL.sub(b"\r\n", _WSP_RUN.sub(b" ", chunk))
+            chunk = _relaxed_lines(chunk)
             if final and chunk.endswith(b" "):
                 chunk = chunk.rstrip(b" ")
         stripped = chunk.rstrip(b"\r\n")

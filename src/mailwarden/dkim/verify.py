@@ -68,7 +68,8 @@ async def verify_message(
     ctx = context or MessageContext(message)
     fields = message.header_fields("DKIM-Signature")
     jobs = [verify_signature_field(resolver, f, ctx, now, cache) for f in fields[:MAX_SIGNATURES]]
-    results = list(await asyncio.gather(*jobs))
+    # one signature (the common case) is awaited directly: no task to schedule
+    results = [await jobs[0]] if len(jobs) == 1 else list(await asyncio.gather(*jobs))
     for field in fields[MAX_SIGNATURES:]:
         s = summarize(field)
         results.append(DKIMSignatureResult(
