@@ -31,7 +31,8 @@ _SUBJECT = re.compile(
     r"nicht zugestellt|unable to deliver|permanent (?:error|failure)|"
     r"delivery (?:to the following|unsuccessful)|there was an error|mensaje no entregado|"
     r"no se puede entregar|retour de courrier|mail transaction failed|error de entrega|"
-    r"failed delivery|deliveryfailure|sending failed|mail not delivered",
+    r"failed delivery|deliveryfailure|sending failed|mail not delivered|"
+    r"エラー通知|メールエラー|不達|未達|送信できません|配信エラー|退信|系统退信",
     re.IGNORECASE,
 )
 #: (MTA label, body/header pattern), the first match names the MTA.
