@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.domains import FREEMAIL, is_freemail, is_public_suffix
@@ -31,6 +32,8 @@ from mailwarden.allowlist.patterns import compiled, glob_match, has_glob, regex_
 from mailwarden.errors import InputError
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
+#: ``unauthenticated`` findings listed one by one; the rest are counted in a note (self and broad are never capped).
+MAX_UNAUTHENTICATED = 10_000
 #: Regex entries analysed with the automaton (the rest by text only), to bound the audit of hostile files.
 MAX_REGEX_ANALYSED = 5000
 _PROBE = "mailwarden-probe"
@@ -69,6 +72,7 @@ def audit_allowlist(parsed: r.ParsedAllowlist, me: list[str], domains: list[str]
     findings: list[r.Finding] = []
     regex_budget = [MAX_REGEX_ANALYSED]
     notes = list(parsed.notes)
+    unauth = 0
     for e in parsed.entries:
         if not e.is_allow or e.kind == r.EXTERNAL:
             continue
@@ -76,7 +80,16 @@ def audit_allowlist(parsed: r.ParsedAllowlist, me: list[str], domains: list[str]
             self_addr, self_dom, broad = _regex_coverage(e, me_addrs, owner, regex_budget)
         else:
             self_addr, self_dom, broad = _glob_coverage(e, me_addrs, owner)
-        findings.extend(_findings(parsed.format, e, self_addr, self_dom, broad))
+        for f in _findings(parsed.format, e, self_addr, self_dom, broad):
+            if f.id == "unauthenticated":
+                unauth += 1
+                if unauth > MAX_UNAUTHENTICATED:
+                    continue
+            findings.append(f)
+    if unauth > MAX_UNAUTHENTICATED:
+        notes.append(
+            f"{unauth} entries are allow-listed by From alone; only the first {MAX_UNAUTHENTICATED} are listed"
+        )
     if regex_budget[0] < 0:
         notes.append(
             f"only the first {MAX_REGEX_ANALYSED} regular expressions were matched; the rest were read as text"
@@ -94,6 +107,26 @@ def audit_allowlist(parsed: r.ParsedAllowlist, me: list[str], domains: list[str]
         domains=tuple(sorted(owner)),
         notes=tuple(notes),
     )
+
+
+def relevant_to(me: list[str], domains: list[str]) -> Callable[[str, str], bool]:
+    """A cheap predicate: can this entry produce a self or broad finding for this owner?
+
+    Used as ``keep`` when parsing huge files, so entries past the entry limit that
+    concern the owner are not lost.
+    """
+    owner = {_owner_domain(d) for d in domains} | {
+        r.normalise_address(m).rpartition("@")[2] for m in me if "@" in m
+    }
+    owner.discard("")
+
+    def keep(kind: str, pattern: str) -> bool:
+        if kind != r.ADDRESS or has_glob(pattern):
+            return True
+        dom = pattern.rpartition("@")[2]
+        return any(dom == d or dom.endswith("." + d) for d in owner)
+
+    return keep
 
 
 _ORDER = {"self-address": 0, "self-domain": 1, "broad-domain": 2, "unauthenticated": 3}

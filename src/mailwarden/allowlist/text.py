@@ -7,10 +7,22 @@ line end.  Input that is not text (NUL bytes, mostly control characters) is an
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 from mailwarden.errors import InputError
 
-#: Entries kept from one file; the rest is counted, not stored (a 1,000,000-line list stays bounded).
-MAX_ENTRIES = 100_000
+if TYPE_CHECKING:
+    from mailwarden.allowlist.results import Entry
+
+#: Chooses, past MAX_ENTRIES, the entries still worth keeping (those that can concern the owner),
+#: from the entry's kind and normalised pattern.
+Keep = Callable[[str, str], bool]
+
+#: Entries kept from one file (a 1,000,000-line list stays bounded in memory).
+MAX_ENTRIES = 200_000
+#: Past MAX_ENTRIES, up to this many more entries are kept when the ``keep`` predicate selects them.
+MAX_KEPT = 100_000
 #: Unparseable lines reported one by one; the rest are counted.
 MAX_PROBLEMS = 500
 #: A physical line longer than this is reported and not parsed.
@@ -62,9 +74,12 @@ def quote(line: str) -> str:
 class Collector:
     """Accumulates entries and problems under the shared limits."""
 
-    def __init__(self) -> None:
-        from mailwarden.allowlist.results import Entry, Problem
+    def __init__(self, keep: Keep | None = None) -> None:
+        from mailwarden.allowlist.results import Problem
 
+        self.keep = keep
+        self.kept = 0
+        self.dropped = 0
         self.entries: list[Entry] = []
         self.problems: list[Problem] = []
         self.problems_omitted = 0
@@ -72,11 +87,26 @@ class Collector:
         self.notes: list[str] = []
         self._Problem = Problem
 
-    def add(self, entry) -> None:
+    def wants(self, kind: str, pattern: str) -> bool:
+        """Is there room for an entry of this kind and pattern?  Counts it as skipped when not."""
         if len(self.entries) < MAX_ENTRIES:
-            self.entries.append(entry)
-        else:
-            self.truncated = True
+            return True
+        self.truncated = True
+        if self.keep is not None and self.kept < MAX_KEPT and self.keep(kind, pattern):
+            return True
+        self.dropped += 1
+        return False
+
+    def store(self, entry: Entry) -> None:
+        """Store an entry that :meth:`wants` accepted (hot paths ask first, before building it)."""
+        if len(self.entries) >= MAX_ENTRIES:
+            self.kept += 1
+        self.entries.append(entry)
+
+    def add(self, entry: Entry) -> None:
+        """Store ``entry`` if there is room for it (see :meth:`wants`)."""
+        if self.wants(entry.kind, entry.pattern):
+            self.store(entry)
 
     def problem(self, line: int, text: str, reason: str) -> None:
         if len(self.problems) < MAX_PROBLEMS:
@@ -92,7 +122,12 @@ class Collector:
         from mailwarden.allowlist.results import ParsedAllowlist
 
         if self.truncated:
-            self.note(f"only the first {MAX_ENTRIES} entries were kept")
+            kept = (
+                f"; {self.kept} later entries that can concern you were kept" if self.keep is not None else ""
+            )
+            self.note(
+                f"only the first {MAX_ENTRIES} entries were kept, {self.dropped} later ones were skipped{kept}"
+            )
         return ParsedAllowlist(
             format=fmt,
             entries=tuple(self.entries),

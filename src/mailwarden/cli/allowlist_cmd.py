@@ -36,11 +36,13 @@ def allowlist(file: str, me: tuple[str, ...], domains: tuple[str, ...], fmt: str
     """
     if not me and not domains:
         raise click.UsageError("give your identity with --me ADDR and/or --domain DOMAIN")
-    from mailwarden.allowlist import audit_allowlist, parse_allowlist_bytes
+    from mailwarden.allowlist import audit_allowlist, parse_allowlist_bytes, relevant_to
     from mailwarden.cli.common import read_input
 
+    keep = relevant_to(list(me), list(domains))
     data = read_input(file, what="allow list")
-    parsed = parse_allowlist_bytes(data, fmt, filename=None if file == "-" else file)
+    parsed = parse_allowlist_bytes(data, fmt, filename=None if file == "-" else file, keep=keep)
+    del data
     report = audit_allowlist(parsed, list(me), list(domains))
     emit(opts, report.to_json(), lambda: _human(report))
 

@@ -12,8 +12,8 @@ if TYPE_CHECKING:
 FORMATS: tuple[str, ...] = ("plain", "spamassassin", "postfix", "rspamd", "sieve", "csv")
 
 
-def parser(name: str) -> Callable[[list[str]], ParsedAllowlist]:
-    """The ``parse(lines)`` function of format ``name``."""
+def parser(name: str) -> Callable[..., ParsedAllowlist]:
+    """The ``parse(lines, keep=None)`` function of format ``name``."""
     if name not in FORMATS:
         raise KeyError(name)
     return importlib.import_module(f"mailwarden.allowlist.formats.{name}").parse

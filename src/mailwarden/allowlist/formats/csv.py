@@ -13,12 +13,14 @@ no authenticated form.
 from __future__ import annotations
 
 import csv as _csv
+import itertools
 import re
 
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import PatternError, classify_token
-from mailwarden.allowlist.text import MAX_LINE, Collector
+from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
 
+_SAMPLE_ROWS = 200
 _DELIMS = (",", ";", "\t", "|")
 _ADDRESS_HEADERS = (
     "address",
@@ -119,51 +121,62 @@ def _delimiter(lines: list[str]) -> str:
     return best
 
 
-def parse(lines: list[str]) -> r.ParsedAllowlist:
-    """Parse a CSV export (see the module docstring)."""
-    out = Collector()
-    rows: list[tuple[int, list[str]]] = []
-    feed = []
-    for no, raw in enumerate(lines, 1):
-        if len(raw) > MAX_LINE:
-            out.problem(no, raw, f"line longer than {MAX_LINE} characters")
-            feed.append("\n")
-        else:
-            feed.append(raw + "\n")
-    reader = _csv.reader(feed, delimiter=_delimiter(lines), skipinitialspace=True)
+def _rows(lines: list[str], delimiter: str, out: Collector | None):
+    """(first physical line, cells) of every non-empty, non-comment row, streamed."""
+    feed = (raw + "\n" if len(raw) <= MAX_LINE else "\n" for raw in lines)
+    reader = _csv.reader(feed, delimiter=delimiter, skipinitialspace=True)
     start = 1
     try:
         for row in reader:
             if row and any(c.strip() for c in row) and not row[0].lstrip().startswith("#"):
-                rows.append((start, row))
+                yield start, row
             start = reader.line_num + 1
     except _csv.Error as exc:
-        out.problem(start, lines[start - 1] if start <= len(lines) else "", f"CSV error: {exc}")
-        out.note(f"CSV error at line {start}: the rows after it were not analysed")
-    if not rows:
+        if out is not None:
+            out.problem(start, lines[start - 1] if start <= len(lines) else "", f"CSV error: {exc}")
+            out.note(f"CSV error at line {start}: the rows after it were not analysed")
+
+
+def parse(lines: list[str], keep: Keep | None = None) -> r.ParsedAllowlist:
+    """Parse a CSV export (see the module docstring)."""
+    out = Collector(keep)
+    for no, raw in enumerate(lines, 1):
+        if len(raw) > MAX_LINE:
+            out.problem(no, raw, f"line longer than {MAX_LINE} characters")
+    delimiter = _delimiter(lines)
+    sample = list(itertools.islice(_rows(lines, delimiter, None), _SAMPLE_ROWS + 1))
+    if not sample:
         return out.result("csv", len(lines))
-    header = _header(rows[0][1])
-    body = rows[1:] if header else rows
-    addr_col = _address_column(header, body)
-    act_col = _action_column(header, body, addr_col)
-    for no, row in body:
-        if addr_col >= len(row) or not row[addr_col].strip():
-            out.problem(no, ",".join(row), "row has no value in the address column")
-            continue
-        cell = row[addr_col].strip()
-        action = r.ALLOW
-        if act_col is not None and act_col < len(row) and row[act_col].strip():
-            action = _action_word(row[act_col]) or ""
-            if not action:
-                out.problem(no, ",".join(row), f"unknown action {row[act_col].strip()!r}")
-                continue
-        try:
-            kind, pattern = classify_token(cell)
-        except PatternError as exc:
-            out.problem(no, ",".join(row), str(exc))
-            continue
-        out.add(r.Entry(no, cell, kind, pattern, action=action, directive="row", source=",".join(row)))
+    header = _header(sample[0][1])
+    body_sample = sample[1:] if header else sample
+    addr_col = _address_column(header, body_sample)
+    act_col = _action_column(header, body_sample, addr_col)
+    rows = _rows(lines, delimiter, out)
+    if header:
+        next(rows, None)
+    for no, row in rows:
+        _row(out, no, row, addr_col, act_col)
     return out.result("csv", len(lines))
+
+
+def _row(out: Collector, no: int, row: list[str], addr_col: int, act_col: int | None) -> None:
+    if addr_col >= len(row) or not row[addr_col].strip():
+        out.problem(no, ",".join(row), "row has no value in the address column")
+        return
+    cell = row[addr_col].strip()
+    action = r.ALLOW
+    if act_col is not None and act_col < len(row) and row[act_col].strip():
+        action = _action_word(row[act_col]) or ""
+        if not action:
+            out.problem(no, ",".join(row), f"unknown action {row[act_col].strip()!r}")
+            return
+    try:
+        kind, pattern = classify_token(cell)
+    except PatternError as exc:
+        out.problem(no, ",".join(row), str(exc))
+        return
+    if out.wants(kind, pattern):
+        out.store(r.Entry(no, cell, kind, pattern, action=action, directive="row"))
 
 
 def _header(row: list[str]) -> list[str] | None:
@@ -180,9 +193,9 @@ def _address_column(header: list[str] | None, body: list[tuple[int, list[str]]])
         for name in _ADDRESS_HEADERS:
             if name in header:
                 return header.index(name)
-    width = max((len(row) for _, row in body[:200]), default=1)
+    width = max((len(row) for _, row in body[:_SAMPLE_ROWS]), default=1)
     scores = [0] * width
-    for _, row in body[:200]:
+    for _, row in body[:_SAMPLE_ROWS]:
         for i, cell in enumerate(row):
             if _LOOKS.match(cell.strip()):
                 scores[i] += 1
@@ -194,11 +207,11 @@ def _action_column(header: list[str] | None, body: list[tuple[int, list[str]]], 
         for name in _ACTION_HEADERS:
             if name in header and header.index(name) != addr_col:
                 return header.index(name)
-    width = max((len(row) for _, row in body[:200]), default=0)
+    width = max((len(row) for _, row in body[:_SAMPLE_ROWS]), default=0)
     for i in range(width):
         if i == addr_col:
             continue
-        cells = [row[i] for _, row in body[:200] if i < len(row) and row[i].strip()]
+        cells = [row[i] for _, row in body[:_SAMPLE_ROWS] if i < len(row) and row[i].strip()]
         if cells and sum(1 for c in cells if _action_word(c)) >= max(1, len(cells) * 0.8):
             return i
     return None

@@ -13,17 +13,17 @@ from __future__ import annotations
 import re
 
 from mailwarden.allowlist import results as r
-from mailwarden.allowlist.patterns import PatternError, classify_token
-from mailwarden.allowlist.text import MAX_LINE, Collector
+from mailwarden.allowlist.patterns import FAST_ADDRESS, PatternError, classify_token
+from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
 
 _COMMENT = re.compile(r"(?:^|\s)(?:#|//|;\s).*$")
 _ANGLE = re.compile(r"<([^<>\s]+)>")
 _SPLIT = re.compile(r"[\s,;]+")
 
 
-def parse(lines: list[str]) -> r.ParsedAllowlist:
+def parse(lines: list[str], keep: Keep | None = None) -> r.ParsedAllowlist:
     """Parse a plain list (see the module docstring)."""
-    out = Collector()
+    out = Collector(keep)
     for no, raw in enumerate(lines, 1):
         parse_line(out, no, raw, directive="list")
     return out.result("plain", len(lines))
@@ -46,6 +46,12 @@ def parse_line(
     line = raw.strip()
     if not line or line[0] in "#;" or line.startswith("//"):
         return
+    if FAST_ADDRESS.fullmatch(line):
+        if out.wants(r.ADDRESS, line.lower()):
+            out.store(
+                r.Entry(no, line, r.ADDRESS, line.lower(), action=action, directive=directive, source=source)
+            )
+        return
     line = _COMMENT.sub("", line).rstrip()
     if line.endswith("\\"):
         line = line[:-1].rstrip()
@@ -57,6 +63,5 @@ def parse_line(
         except PatternError as exc:
             out.problem(no, raw, str(exc))
             continue
-        out.add(
-            r.Entry(no, tok, kind, pattern, action=action, directive=directive, source=source or raw.strip())
-        )
+        if out.wants(kind, pattern):
+            out.store(r.Entry(no, tok, kind, pattern, action=action, directive=directive, source=source))

@@ -18,7 +18,7 @@ import re
 
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import PatternError, classify_token
-from mailwarden.allowlist.text import MAX_LINE, Collector
+from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
 
 _ALLOW = frozenset({"ok", "permit"})
 _AUTH_ALLOW = frozenset(
@@ -41,9 +41,9 @@ _REGEX_KEY = re.compile(r"^(!?)/((?:\\.|[^/\\])*)/([A-Za-z]*)(?:\s+(.*))?$")
 _CLIENT_KEY = re.compile(r"^(?:\d{1,3}(?:\.\d{1,3}){0,3}(?:/\d+)?|[0-9a-f:]*:[0-9a-f:.]*(?:/\d+)?)$", re.I)
 
 
-def parse(lines: list[str]) -> r.ParsedAllowlist:
+def parse(lines: list[str], keep: Keep | None = None) -> r.ParsedAllowlist:
     """Parse a Postfix access map (see the module docstring)."""
-    out = Collector()
+    out = Collector(keep)
     logical: list[tuple[int, str]] = []
     for no, raw in enumerate(lines, 1):
         if len(raw) > MAX_LINE:

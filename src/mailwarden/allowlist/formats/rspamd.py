@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import PatternError, classify_token
-from mailwarden.allowlist.text import MAX_LINE, Collector
+from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
 
 MAX_DEPTH = 64
 _PUNCT = set("{}[]=:;,")
@@ -221,9 +221,9 @@ class _Parser:
             self.depth -= 1
 
 
-def parse(lines: list[str]) -> r.ParsedAllowlist:
+def parse(lines: list[str], keep: Keep | None = None) -> r.ParsedAllowlist:
     """Parse rspamd multimap configuration (see the module docstring)."""
-    out = Collector()
+    out = Collector(keep)
     for no, raw in enumerate(lines, 1):
         if len(raw) > MAX_LINE:
             out.problem(no, raw, f"line longer than {MAX_LINE} characters")

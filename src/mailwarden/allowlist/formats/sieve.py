@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import PatternError, classify_token
-from mailwarden.allowlist.text import MAX_LINE, Collector
+from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
 
 MAX_DEPTH = 64
 _JUNK = re.compile(r"junk|spam|trash|quarantine|bulk|deleted", re.I)
@@ -239,9 +239,9 @@ class _Parser:
         return _Test(name, args, tests, line)
 
 
-def parse(lines: list[str]) -> r.ParsedAllowlist:
+def parse(lines: list[str], keep: Keep | None = None) -> r.ParsedAllowlist:
     """Parse a Sieve script (see the module docstring)."""
-    out = Collector()
+    out = Collector(keep)
     for no, raw in enumerate(lines, 1):
         if len(raw) > MAX_LINE:
             out.problem(no, raw, f"line longer than {MAX_LINE} characters")

@@ -18,7 +18,7 @@ import re
 
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import PatternError, classify_token
-from mailwarden.allowlist.text import MAX_LINE, Collector
+from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
 
 _DIRECTIVE = re.compile(r"^([A-Za-z_][A-Za-z0-9_]*)(?:\s+(.*))?$")
 _LISTISH = re.compile(r"(?:white|welcome|black|block)list|unwhite|unwelcome|unblack|unblock", re.I)
@@ -72,9 +72,9 @@ def canonical(name: str) -> str:
     return name.replace("welcomelist", "whitelist").replace("blocklist", "blacklist")
 
 
-def parse(lines: list[str]) -> r.ParsedAllowlist:
+def parse(lines: list[str], keep: Keep | None = None) -> r.ParsedAllowlist:
     """Parse SpamAssassin configuration (see the module docstring)."""
-    out = Collector()
+    out = Collector(keep)
     removals: list[tuple[int, tuple[str, ...], str]] = []
     for no, raw in enumerate(lines, 1):
         if len(raw) > MAX_LINE:
@@ -136,7 +136,9 @@ def _entries(out: Collector, no: int, raw: str, written: str, name: str, args: l
         except PatternError as exc:
             out.problem(no, raw, str(exc))
             continue
-        out.add(
+        if not out.wants(kind, pattern):
+            continue
+        out.store(
             r.Entry(
                 no,
                 tok,
@@ -147,7 +149,6 @@ def _entries(out: Collector, no: int, raw: str, written: str, name: str, args: l
                 auth_available=True,
                 directive=written,
                 condition=condition,
-                source=raw.strip(),
             )
         )
 
