@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from mailwarden.errors import MessageError
 from mailwarden.message.addresses import Address, parse_address_list, parse_single_address
@@ -28,12 +28,13 @@ if TYPE_CHECKING:
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_HEADERS = 100_000
 _FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
+#: One header field with its continuation lines (group 1: the name), or any other line (group 2).
+_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*|([^\n]*)\n")
 _UNFOLD = re.compile(r"\r\n(?=[ \t])")
 
 
-@dataclass(frozen=True, slots=True)
-class Header:
-    """One header field exactly as received."""
+class Header(NamedTuple):
+    """One header field exactly as received (immutable; cheap to build for every field)."""
 
     name: str
     raw: bytes  # b"Name: value\r\n" with folding, CRLF line ends
@@ -220,36 +221,21 @@ def parse_message(data: bytes) -> Message:
         )
     headers: list[Header] = []
     defects: list[str] = []
-    current: list[bytes] = []
-    lines = header_block.split(b"\r\n")
-    if lines and lines[-1] == b"":
-        lines.pop()
-    for line in lines:
-        if line[:1] in (b" ", b"\t"):
-            if current:
-                current.append(line)
-            else:
+    append = headers.append
+    for match in _FIELD.finditer(header_block):
+        name = match.group(1)
+        if name is None:
+            line = match.group(2)
+            if line[:1] in (b" ", b"\t"):
                 defects.append("continuation line before the first header")
+            elif len(defects) < 100:
+                defects.append(f"not a header line: {line[:60].decode('utf-8', 'replace').rstrip()!r}")
             continue
-        if current:
-            headers.append(_make_header(current))
-            current = []
-        colon = line.find(b":")
-        if colon <= 0 or not _FIELD_NAME.fullmatch(line[:colon].rstrip(b" \t")):
-            if len(defects) < 100:
-                defects.append(f"not a header line: {line[:60].decode('utf-8', 'replace')!r}")
-            continue
-        current = [line]
-        if len(headers) >= MAX_HEADERS:
+        append(Header(name.decode("ascii"), match.group(0)))
+        if len(headers) > MAX_HEADERS:
             raise MessageError(f"the message has more than {MAX_HEADERS} header fields")
-    if current:
-        headers.append(_make_header(current))
     if not headers and body is None:
         raise MessageError("no header fields found: this does not look like an e-mail message")
     return Message(tuple(headers), body, tuple(defects))
 
 
-def _make_header(lines: list[bytes]) -> Header:
-    raw = b"\r\n".join(lines) + b"\r\n"
-    colon = raw.index(b":")
-    return Header(raw[:colon].rstrip(b" \t").decode("ascii", "replace"), raw)
