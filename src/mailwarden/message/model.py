@@ -66,6 +66,9 @@ def normalize_line_endings(data: bytes) -> bytes:
     """Every CRLF, LF and lone CR becomes CRLF (linear time)."""
     if b"\r" not in data:
         return data.replace(b"\n", b"\r\n")
+    crlf = data.count(b"\r\n")
+    if crlf == data.count(b"\n") == data.count(b"\r"):
+        return data  # already canonical: no copy
     return data.replace(b"\r\n", b"\n").replace(b"\r", b"\n").replace(b"\n", b"\r\n")
 
 
@@ -200,7 +203,7 @@ def parse_message(data: bytes) -> Message:
     data = bytes(data)
     if data.startswith(b"\xef\xbb\xbf"):
         data = data[3:]
-    if not data.strip():
+    if not data or data.isspace():
         raise MessageError("the message is empty")
     data = normalize_line_endings(data)
     if data.startswith(b"From ") and b"\r\n" in data[:2000]:
