@@ -57,11 +57,14 @@ def parse_line(
         line = line[:-1].rstrip()
     angled = _ANGLE.findall(line)
     tokens = angled if angled else [t for t in _SPLIT.split(line) if t]
+    reported = False
     for tok in tokens:
         try:
             kind, pattern = classify_token(tok, bare=bare)
         except PatternError as exc:
-            out.problem(no, raw, str(exc))
+            if not reported:  # one report per line, however many bad tokens it holds
+                out.problem(no, raw, str(exc))
+                reported = True
             continue
         if out.wants(kind, pattern):
             out.store(r.Entry(no, tok, kind, pattern, action=action, directive=directive, source=source))
