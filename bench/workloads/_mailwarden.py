@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import importlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -23,13 +24,13 @@ def event_loop() -> asyncio.AbstractEventLoop:
     return asyncio.new_event_loop()
 
 
-def clear_memo_caches(*modules: str) -> int:
-    """Clear every ``functools`` memo cache at module level (for the "cold" variants); returns how many."""
-    cleared = 0
+def memo_cache_clearers(*modules: str) -> list[Callable[[], None]]:
+    """The ``cache_clear`` of every ``functools`` memo cache defined at module level in
+    ``modules`` (for the "cold" variants: call them all before each item)."""
+    clearers = []
     for name in modules:
         module = importlib.import_module(name)
         for value in vars(module).values():
             if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
-                value.cache_clear()
-                cleared += 1
-    return cleared
+                clearers.append(value.cache_clear)
+    return clearers

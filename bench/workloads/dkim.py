@@ -23,7 +23,7 @@ def _outcomes(entries: list[dict[str, Any]]) -> list[str]:
 
 
 def run_mailwarden(data: Path, runs: int, limit: int | None = None, key_cache: bool = True) -> dict[str, Any]:
-    from bench.workloads._mailwarden import NOW, clear_memo_caches, event_loop, snapshot_resolver
+    from bench.workloads._mailwarden import NOW, event_loop, memo_cache_clearers, snapshot_resolver
     from mailwarden.dkim import KeyCache, verify_message
     from mailwarden.message import parse_message
 
@@ -31,6 +31,7 @@ def run_mailwarden(data: Path, runs: int, limit: int | None = None, key_cache: b
     loaded = rss_kb()
     resolver = snapshot_resolver(data)
     loop = event_loop()
+    clearers = [] if key_cache else memo_cache_clearers("mailwarden.dkim.keys", "mailwarden.dkim.crypto")
 
     async def one_pass() -> list[str]:
         cache = KeyCache()
@@ -38,7 +39,8 @@ def run_mailwarden(data: Path, runs: int, limit: int | None = None, key_cache: b
         for raw in messages:
             if not key_cache:
                 cache = KeyCache()
-                clear_memo_caches("mailwarden.dkim.keys", "mailwarden.dkim.crypto")
+                for clear in clearers:
+                    clear()
             results = await verify_message(resolver, parse_message(raw), now=NOW, key_cache=cache)
             out.append(results[0].result if results else "none")
         resolver.queries.clear()

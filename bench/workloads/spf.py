@@ -15,7 +15,7 @@ from bench.harness import load_queries, measure, rss_kb, worker_main
 
 
 def run_mailwarden(data: Path, runs: int, limit: int | None = None, warm: bool = True) -> dict[str, Any]:
-    from bench.workloads._mailwarden import NOW, clear_memo_caches, event_loop, snapshot_resolver
+    from bench.workloads._mailwarden import NOW, event_loop, memo_cache_clearers, snapshot_resolver
     from mailwarden.spf import RecordCache, evaluate_spf
 
     queries = load_queries(data, limit)
@@ -23,13 +23,14 @@ def run_mailwarden(data: Path, runs: int, limit: int | None = None, warm: bool =
     resolver = snapshot_resolver(data)
     loop = event_loop()
     work = [(q["ip"], q["mail_from"], q["helo"]) for q in queries]
+    clearers = [] if warm else memo_cache_clearers("mailwarden.spf.record")
 
     async def one_pass() -> list[str]:
         cache = RecordCache() if warm else None
         out = []
         for ip, mail_from, helo in work:
-            if not warm:
-                clear_memo_caches("mailwarden.spf.record")
+            for clear in clearers:
+                clear()
             result = await evaluate_spf(resolver, ip, mail_from, helo, cache=cache, now=NOW)
             out.append(result.result)
         resolver.queries.clear()
