@@ -44,7 +44,16 @@ def test_human_output_explains_then_lists_changes(tmp_path, cli):
 
 
 def test_explicit_format_and_stdin(cli):
-    proc = cli("allowlist", "-", "--domain", "example.com", "--format", "postfix", "--json", input=b"example.com OK\n")
+    proc = cli(
+        "allowlist",
+        "-",
+        "--domain",
+        "example.com",
+        "--format",
+        "postfix",
+        "--json",
+        input=b"example.com OK\n",
+    )
     out = _json(proc)
     assert out["format"] == "postfix"
     assert [(f["line"], f["id"]) for f in out["findings"]] == [(1, "self-domain")]

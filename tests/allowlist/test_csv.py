@@ -55,5 +55,10 @@ def test_headerless_tab_separated_export():
 
 
 def test_idn_cells_and_comment_rows():
-    text = "email,action\n# exported by the portal\nfrau@bücher.example,allow\n*@xn--bcher-kva.example,allow\n"
-    assert ids(text, "csv", me=("frau@xn--bcher-kva.example",), domains=()) == {(3, "self-address"), (4, "self-domain")}
+    text = (
+        "email,action\n# exported by the portal\nfrau@bücher.example,allow\n*@xn--bcher-kva.example,allow\n"
+    )
+    assert ids(text, "csv", me=("frau@xn--bcher-kva.example",), domains=()) == {
+        (3, "self-address"),
+        (4, "self-domain"),
+    }

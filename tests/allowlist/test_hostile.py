@@ -109,8 +109,14 @@ def test_many_malformed_lines_are_counted_not_all_listed():
 @pytest.mark.parametrize(
     ("fmt", "text"),
     [
-        ("rspamd", 'R { type = "from"; regexp = true; action = "accept"; map = ["/^(a+)+$/", "/(a|aa)+@(b|bb)+$/"]; }\n'),
-        ("sieve", 'if address :regex "from" "^(a|a?)+$" { stop; }\nif address :regex "from" "(x+x+)+y" { stop; }\n'),
+        (
+            "rspamd",
+            'R { type = "from"; regexp = true; action = "accept"; map = ["/^(a+)+$/", "/(a|aa)+@(b|bb)+$/"]; }\n',
+        ),
+        (
+            "sieve",
+            'if address :regex "from" "^(a|a?)+$" { stop; }\nif address :regex "from" "(x+x+)+y" { stop; }\n',
+        ),
         ("postfix", "/^(a+)+$/ OK\n/(.*a){20}/ OK\n"),
     ],
 )

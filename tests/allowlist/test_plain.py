@@ -35,7 +35,9 @@ def test_entries_and_lines():
     assert (4, "domain", "*@example.com") in got
     assert (5, "subdomains", "*@*.example.com") in got
     assert (6, "address", "partner@supplier.example") in got
-    assert {(7, "bob@vendor.example"), (7, "carol@vendor.example")} <= {(e.line, e.pattern) for e in parsed.entries}
+    assert {(7, "bob@vendor.example"), (7, "carol@vendor.example")} <= {
+        (e.line, e.pattern) for e in parsed.entries
+    }
     assert (12, "address", "support@helpdesk.example") in got
     assert (13, "address", "news@list.example") in got
     assert (14, "address", "digest@list.example") in got
@@ -67,7 +69,10 @@ def test_findings():
 def test_idn_owner_domain_in_unicode_and_alabel():
     text = "*@xn--bcher-kva.example\nfriend@bücher.example\n"
     assert ids(text, "plain", me=(), domains=("bücher.example",)) == {(1, "self-domain"), (2, "self-domain")}
-    assert ids(text, "plain", me=("ich@BÜCHER.example",), domains=()) == {(1, "self-domain"), (2, "self-domain")}
+    assert ids(text, "plain", me=("ich@BÜCHER.example",), domains=()) == {
+        (1, "self-domain"),
+        (2, "self-domain"),
+    }
     assert ids("ich@xn--bcher-kva.example\n", "plain", me=("ich@bücher.example",), domains=()) == {
         (1, "self-address")
     }

@@ -59,7 +59,9 @@ def test_findings_and_fixes():
     assert {(6, "broad-domain"), (8, "broad-domain"), (9, "broad-domain")} <= got
     # no authenticated form for third parties in an access map: a specific partner is clean
     assert not lines_with_findings(SENDER_ACCESS, "postfix") & {1, 2, 7, 10, 11, 12, 13, 14, 15, 16, 17}
-    report = audit_allowlist(parse_allowlist(SENDER_ACCESS, "postfix"), ["alice@example.com"], ["example.com"])
+    report = audit_allowlist(
+        parse_allowlist(SENDER_ACCESS, "postfix"), ["alice@example.com"], ["example.com"]
+    )
     fix = next(f for f in report.findings if f.line == 4)
     assert fix.replacement == "example.com permit_sasl_authenticated"
 

@@ -46,7 +46,19 @@ def test_catastrophic_patterns_are_linear(pattern):
 
 @pytest.mark.parametrize(
     "pattern",
-    [r"(a)\1", r"(?=x)y", r"(?<!x)y", r"a{1,9999}", "x" * 5000, "(" * 100 + ")" * 100, r"a++", "[abc", "(ab", "ab)", "*a"],
+    [
+        r"(a)\1",
+        r"(?=x)y",
+        r"(?<!x)y",
+        r"a{1,9999}",
+        "x" * 5000,
+        "(" * 100 + ")" * 100,
+        r"a++",
+        "[abc",
+        "(ab",
+        "ab)",
+        "*a",
+    ],
 )
 def test_unsupported_or_invalid_raise_our_error(pattern):
     with pytest.raises(RegexUnsupported):

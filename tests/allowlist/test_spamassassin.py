@@ -78,7 +78,9 @@ def test_findings():
 
 
 def test_fix_lines_keep_the_spelling():
-    report = audit_allowlist(parse_allowlist(USER_PREFS, "spamassassin"), ["alice@example.com"], ["example.com"])
+    report = audit_allowlist(
+        parse_allowlist(USER_PREFS, "spamassassin"), ["alice@example.com"], ["example.com"]
+    )
     fixes = {(f.line, f.entry): f.replacement for f in report.findings}
     assert fixes[(3, "Alice@Example.com")] == "whitelist_auth Alice@Example.com"
     assert fixes[(4, "*@example.com")] == "welcomelist_auth *@example.com"

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from mailwarden.cli.common import Options, dns_options, emit
+from mailwarden.cli.common import Options, emit
 
 if TYPE_CHECKING:
     from mailwarden.allowlist import AllowlistReport
@@ -26,8 +26,8 @@ _FORMATS = ["auto", "plain", "spamassassin", "postfix", "rspamd", "sieve", "csv"
     show_default=True,
     help="Allow-list format; auto detects it from the content.",
 )
-@dns_options
-def allowlist(file: str, me: tuple[str, ...], domains: tuple[str, ...], fmt: str, opts: Options) -> None:
+@click.option("--json", "as_json", is_flag=True, help="Print exactly one JSON object on stdout.")
+def allowlist(file: str, me: tuple[str, ...], domains: tuple[str, ...], fmt: str, as_json: bool) -> None:
     """Find the allow-list entries that let forged mail in.
 
     FILE is a plain list, SpamAssassin configuration, Postfix access map, rspamd
@@ -44,6 +44,7 @@ def allowlist(file: str, me: tuple[str, ...], domains: tuple[str, ...], fmt: str
     parsed = parse_allowlist_bytes(data, fmt, filename=None if file == "-" else file, keep=keep)
     del data
     report = audit_allowlist(parsed, list(me), list(domains))
+    opts = Options(as_json, None, None, None, 0.0, 0.0)  # no DNS: the audit reads only the file
     emit(opts, report.to_json(), lambda: _human(report))
 
 
