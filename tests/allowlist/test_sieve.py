@@ -80,6 +80,11 @@ def test_script_without_spam_rule_still_counts_stop_rules():
     assert ids('if address :is "from" "alice@example.com" { stop; }\n', "sieve") == {(1, "self-address")}
 
 
+def test_contains_is_a_substring_not_a_broad_domain():
+    text = 'if address :contains "from" "partner.example" { stop; }\nif address :contains "from" "example.com" { stop; }\n'
+    assert ids(text, "sieve") == {(1, "unauthenticated"), (2, "self-domain")}
+
+
 def test_filing_only_rule_is_not_an_allow_list():
     text = 'require "fileinto";\nif address :is "from" "alice@example.com" { fileinto "Sent"; }\n'
     assert ids(text, "sieve") == set()

@@ -181,7 +181,16 @@ def _domain_covers(e: r.Entry, local: str | None, dom: str, d: str) -> bool:
 @functools.lru_cache(maxsize=16384)
 def _broad(kind: str, local: str | None, dom: str) -> str | None:
     """Why a (local, domain) glob covers a whole public domain, or None."""
-    if local is not None and dom.strip("*?.") == "":
+    if local is None:  # a glob over the whole address: probe it like a regex
+        if dom.strip("*?") == "":
+            return "it matches every address"
+        hits = [p for p in _BROAD_PROBES if glob_match(dom, f"{_PROBE}@{p}")]
+        if not hits:
+            return None
+        if is_freemail(hits[0]):
+            return f"it matches {hits[0]}, a public mail provider"
+        return "it matches every domain under a public suffix"
+    if dom.strip("*?.") == "":
         return "it matches every domain"
     if local is not None and not has_glob(local):
         return None
@@ -197,16 +206,15 @@ def _broad(kind: str, local: str | None, dom: str) -> str | None:
     if "@" in tail:
         tail = tail.rpartition("@")[2]
     if not tail:
-        hits = [f for f in FREEMAIL if glob_match(dom, f)] if local is not None else []
+        hits = [f for f in FREEMAIL if glob_match(dom, f)]
         return (
             f"it matches public mail providers such as {hits[0]}" if hits else "it matches almost any domain"
         )
     if is_public_suffix(tail):
         return f"it matches every domain under the public suffix {tail}"
-    if local is not None:
-        for f in FREEMAIL:
-            if f.endswith(tail) and glob_match(dom, f):
-                return f"it matches the public mail provider {f}"
+    for f in FREEMAIL:
+        if f.endswith(tail) and glob_match(dom, f):
+            return f"it matches the public mail provider {f}"
     return None
 
 
