@@ -289,8 +289,13 @@ def _findings(fmt: str, e: r.Entry, self_addr: str | None, self_dom: str | None,
                 shown,
                 "self-domain",
                 CRITICAL,
-                f"{shown} covers your domain {self_dom} ({_what(e)}), allow-listed by {_how(fmt, e)}: forged "
-                f"mail claiming to come from {self_dom} skips the spam filter.",
+                (
+                    f"{shown} is an address of your domain {self_dom}"
+                    if e.kind == r.ADDRESS
+                    else f"{shown} covers your domain {self_dom} ({_what(e)})"
+                )
+                + f", allow-listed by {_how(fmt, e)}: forged mail claiming to come from {self_dom} skips "
+                "the spam filter.",
                 *_auth_fix(fmt, e, own=True),
             )
         )
@@ -354,8 +359,8 @@ def _sa_auth_directive(directive: str) -> str:
     return f"{prefix}{family}_auth"
 
 
-def _auth_fix(fmt: str, e: r.Entry, *, own: bool) -> tuple[str, str | None]:
-    """(fix sentence, exact replacement) that keeps the entry only for authenticated mail."""
+def _auth_fix(fmt: str, e: r.Entry, *, own: bool) -> tuple[str, str | None, str]:
+    """(fix sentence, exact new line, how it applies) that keeps the entry only for authenticated mail."""
     if fmt == "spamassassin":
         new = f"{_sa_auth_directive(e.directive)} {e.entry}"
         tail = " (delete it instead if it only lets your own mail back in)" if own else ""
@@ -363,6 +368,7 @@ def _auth_fix(fmt: str, e: r.Entry, *, own: bool) -> tuple[str, str | None]:
             f"Replace line {e.line} with `{new}`: it applies only when SPF or DKIM passes for the "
             f"sender's domain{tail}.",
             new,
+            "replace",
         )
     if fmt == "rspamd":
         new = 'require_symbols = "DMARC_POLICY_ALLOW";'
@@ -370,6 +376,7 @@ def _auth_fix(fmt: str, e: r.Entry, *, own: bool) -> tuple[str, str | None]:
             f"Add `{new}` to rule {e.directive} (or move {_shown(e)} into a rule that has it): the rule "
             f"then applies only when DMARC passes.",
             new,
+            "add",
         )
     if fmt == "sieve":
         new = f'if allof ({e.source}, header :contains "Authentication-Results" "dmarc=pass")'
@@ -377,6 +384,7 @@ def _auth_fix(fmt: str, e: r.Entry, *, own: bool) -> tuple[str, str | None]:
             f"Replace the test on line {e.line} with `{new}` (your server must add Authentication-Results "
             f"and remove forged copies), so the rule applies only when DMARC passes.",
             new,
+            "replace",
         )
     if fmt == "postfix":
         key = f"/{e.pattern}/" if e.kind == r.REGEX else e.entry
@@ -386,19 +394,21 @@ def _auth_fix(fmt: str, e: r.Entry, *, own: bool) -> tuple[str, str | None]:
                 f"Replace line {e.line} with `{new}`: your own users log in, forged mail does not and goes "
                 f"through the remaining checks.",
                 new,
+                "replace",
             )
-        return (f"Delete line {e.line}; the envelope sender proves nothing.", "")
+        return (f"Delete line {e.line}; the envelope sender proves nothing.", "", "delete")
     return (
         f"Delete {_shown(e)} (line {e.line}); if you need it, let mailwarden filter apply this list only "
         f"when DMARC passes.",
         "",
+        "delete",
     )
 
 
-def _delete_fix(fmt: str, e: r.Entry) -> tuple[str, str | None]:
+def _delete_fix(fmt: str, e: r.Entry) -> tuple[str, str | None, str]:
     example = {
         "spamassassin": f"`{_sa_auth_directive(e.directive)} friend@provider.example` lines for the people you know",
         "rspamd": 'individual addresses in a rule with require_symbols = "DMARC_POLICY_ALLOW"',
         "sieve": "individual addresses combined with a dmarc=pass test",
     }.get(fmt, "the individual addresses you know")
-    return (f"Delete {_shown(e)} (line {e.line}); allow-list {example} instead.", "")
+    return (f"Delete {_shown(e)} (line {e.line}); allow-list {example} instead.", "", "delete")

@@ -113,6 +113,8 @@ class Finding:
     message: str
     fix: str
     replacement: str | None = None
+    #: how ``replacement`` applies: "replace" the line, "add" it to the rule, or "delete" the entry
+    change: str = "replace"
 
 
 @dataclass(frozen=True)
@@ -142,6 +144,7 @@ class AllowlistReport:
                     "message": f.message,
                     "fix": f.fix,
                     "replacement": f.replacement,
+                    "change": f.change,
                 }
                 for f in self.findings
             ],

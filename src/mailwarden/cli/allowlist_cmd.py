@@ -61,10 +61,12 @@ def _human(report: AllowlistReport) -> None:
         for f in report.findings:
             echo(f"  line {f.line}: {f.entry}  [{f.severity} {f.id}]")
             echo(f"    {f.message}")
-            if f.replacement:
-                echo(f"    replace with: {f.replacement}")
-            elif f.replacement == "":
-                echo("    delete this entry")
+            if f.change == "delete" or not f.replacement:
+                echo(f"    change: delete {f.entry} from line {f.line}")
+            elif f.change == "add":
+                echo(f"    change: add to the rule: {f.replacement}")
+            else:
+                echo(f"    change: replace line {f.line} with: {f.replacement}")
             echo(f"    {f.fix}")
     else:
         echo("No entry lets forged mail from you, your domain or a whole public domain in.")
