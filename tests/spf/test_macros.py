@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from mailwarden.spf.evaluate import parse_ip
+from mailwarden.spf.evaluate import dotted_ip, parse_ip
 from mailwarden.spf.macros import (
     MAX_EXPANSION,
     MacroSyntaxError,
@@ -15,7 +15,8 @@ from mailwarden.spf.macros import (
 
 
 def values(ip_version: int = 4) -> MacroValues:
-    _, _, dotted, text = parse_ip("192.0.2.3" if ip_version == 4 else "2001:db8::cb01")
+    version, value, text = parse_ip("192.0.2.3" if ip_version == 4 else "2001:db8::cb01")
+    dotted = dotted_ip(version, value, text)
     return MacroValues("strong-bad@email.example.com", "strong-bad", "email.example.com", dotted, text,
                        ip_version, "mx.example.org", "mx.receiver.example", 1700000000)
 

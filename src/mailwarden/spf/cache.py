@@ -4,8 +4,10 @@ A long-running process (the mail filter) evaluates the same few policies over
 and over; :class:`RecordCache` keeps, per name, what the TXT lookup and the
 record selection of RFC 7208 section 4.5 produced (a parsed
 :class:`~mailwarden.spf.record.SPFRecord`, or "no record" / "several records"),
-for as long as the DNS TTL allows (capped by ``max_ttl``).  Temporary DNS
-failures are never cached.  Least recently used entries go first when full.
+and the address sets that ``a`` and ``mx`` terms resolve to (section 5.3/5.4:
+the MX names' addresses, already converted for matching), for as long as the
+DNS TTL allows (the smallest TTL involved, capped by ``max_ttl``).  Temporary
+DNS failures are never cached.  Least recently used entries go first when full.
 """
 
 from __future__ import annotations
@@ -13,19 +15,32 @@ from __future__ import annotations
 import time
 from collections import OrderedDict
 from collections.abc import Callable
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from mailwarden.spf.record import SPFRecord
 
 
-@dataclass(frozen=True, slots=True)
-class PolicyLookup:
-    """The outcome of fetching a name's SPF policy (section 4.5)."""
+class PolicyLookup(NamedTuple):
+    """The outcome of fetching a name's SPF policy (section 4.5); immutable."""
 
     status: str  # "ok", "none" (no record / NXDOMAIN), "multiple"
     record: SPFRecord | None = None
     #: The name does not exist (NXDOMAIN).
     nxdomain: bool = False
+
+
+class AddressSet(NamedTuple):
+    """The addresses an ``a`` or ``mx`` target resolves to, as integers (sections 5.3, 5.4); immutable."""
+
+    addresses: frozenset[int]
+    #: The term's own query answered NXDOMAIN or no records (a void lookup, section 4.6.4).
+    void: bool = False
+    #: ``mx`` only: how many MX records there were (more than 10 is a permerror).
+    mx_count: int = 0
+
+
+CacheKey = str | tuple[str, str, int]
+CacheValue = PolicyLookup | AddressSet
 
 
 class RecordCache:
@@ -35,7 +50,7 @@ class RecordCache:
                  clock: Callable[[], float] = time.monotonic) -> None:
         if max_entries < 1:
             raise ValueError("max_entries must be at least 1")
-        self._entries: OrderedDict[str, tuple[float, PolicyLookup]] = OrderedDict()
+        self._entries: OrderedDict[CacheKey, tuple[float, CacheValue]] = OrderedDict()
         self._max_entries = max_entries
         self._max_ttl = max_ttl
         self._min_ttl = min_ttl
@@ -46,7 +61,8 @@ class RecordCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, name: str) -> PolicyLookup | None:
+    def get(self, name: CacheKey) -> CacheValue | None:
+        """The live entry for a name (policy) or ``(type, name, ip version)`` (address set)."""
         entry = self._entries.get(name)
         if entry is None:
             self.misses += 1
@@ -59,7 +75,7 @@ class RecordCache:
         self.hits += 1
         return entry[1]
 
-    def put(self, name: str, lookup: PolicyLookup, ttl: float) -> None:
+    def put(self, name: CacheKey, lookup: CacheValue, ttl: float) -> None:
         ttl = min(max(ttl, self._min_ttl), self._max_ttl)
         if ttl <= 0:
             return

@@ -19,21 +19,16 @@ Limits enforced here (section 4.6.4), each turned into a result, never a hang:
 from __future__ import annotations
 
 import ipaddress
+import re
 import socket
 import time
 
-from mailwarden.dns.base import Answer, Resolver
+from mailwarden.dns.base import Answer, Resolver, reverse_name
 from mailwarden.errors import InputError
-from mailwarden.spf.cache import PolicyLookup, RecordCache
-from mailwarden.spf.macros import (
-    MacroString,
-    MacroSyntaxError,
-    MacroValues,
-    parse_macro_string,
-    truncate_domain,
-)
-from mailwarden.spf.record import Mechanism, SPFRecord, parse_record, select_record
-from mailwarden.spf.results import ChainStep, SPFResult, TermTrace
+from mailwarden.spf.cache import AddressSet, PolicyLookup, RecordCache
+from mailwarden.spf.macros import MacroString, MacroSyntaxError, MacroValues, parse_macro_string, query_name
+from mailwarden.spf.record import QUALIFIERS, IPRun, Mechanism, SPFRecord, parse_record, select_record
+from mailwarden.spf.results import SPFResult
 
 MAX_DNS_TERMS = 10
 MAX_VOID_LOOKUPS = 2
@@ -43,7 +38,8 @@ MAX_PTR_NAMES = 10
 NEGATIVE_CACHE_TTL = 60
 
 _INCLUDE_RESULT = {"pass": True, "fail": False, "softfail": False, "neutral": False}
-_BAD_NAME_CHARS = frozenset("\t\r\n\\")
+_BAD_NAME = re.compile(r"[\t\r\n\\]")
+MATCH, NO_MATCH = "match", "no match"
 
 
 class _Stop(Exception):
@@ -72,19 +68,15 @@ class _Outcome:
 
 def valid_domain(name: str) -> bool:
     """Section 4.3: a multi-label name whose labels are 1..63 characters, at most 253 in all."""
-    if not name or len(name) > 253 or not name.isascii() or name[0] == "[" or " " in name:
+    if not name or len(name) > 253 or name[0] == "[" or " " in name or not name.isascii():
         return False
     labels = name.split(".")
     if len(labels) < 2 or labels[-1].isdigit():
         return False
-    return all(0 < len(label) <= 63 for label in labels) and not (_BAD_NAME_CHARS & set(name))
-
-
-def _valid_target(name: str) -> bool:
-    """A name a DNS query can be made of (section 4.8: otherwise the term does not match)."""
-    if not name or len(name) > 253 or not name.isascii():
-        return False
-    return all(0 < len(label) <= 63 for label in name.split(".")) and not (_BAD_NAME_CHARS & set(name))
+    for label in labels:
+        if not label or len(label) > 63:
+            return False
+    return _BAD_NAME.search(name) is None
 
 
 def _address_value(text: str, version: int) -> int | None:
@@ -94,42 +86,89 @@ def _address_value(text: str, version: int) -> int | None:
         return None
 
 
-def parse_ip(ip: str) -> tuple[int, int, str, str]:
-    """(version, integer, ``%{i}`` form, ``%{c}`` form); IPv4-mapped IPv6 counts as IPv4 (section 5)."""
+def parse_ip(ip: str) -> tuple[int, int, str]:
+    """(version, integer, text in RFC 5952 form); IPv4-mapped IPv6 counts as IPv4 (section 5)."""
+    ip = ip.strip()
+    try:  # inet_pton accepts only the canonical dotted quad
+        return 4, int.from_bytes(socket.inet_pton(socket.AF_INET, ip), "big"), ip
+    except OSError:
+        pass
     try:
-        addr = ipaddress.ip_address(ip.strip())
-    except ValueError:
+        packed = socket.inet_pton(socket.AF_INET6, ip)
+    except (OSError, ValueError):
         raise InputError(f"invalid IP address {ip!r}") from None
-    if isinstance(addr, ipaddress.IPv6Address) and addr.ipv4_mapped is not None:
-        addr = addr.ipv4_mapped
-    if addr.version == 4:
-        return 4, int(addr), str(addr), str(addr)
-    nibbles = ".".join(addr.exploded.replace(":", "").upper())
-    return 6, int(addr), nibbles, str(addr)
+    value = int.from_bytes(packed, "big")
+    if value >> 32 == 0xFFFF:
+        mapped = value & 0xFFFFFFFF
+        return 4, mapped, socket.inet_ntop(socket.AF_INET, mapped.to_bytes(4, "big"))
+    text = socket.inet_ntop(socket.AF_INET6, packed)
+    if "." in text:  # ::a.b.c.d: RFC 5952 section 5 keeps the mixed form for ::ffff: only
+        text = str(ipaddress.IPv6Address(value))
+    return 6, value, text
+
+
+def dotted_ip(version: int, value: int, text: str) -> str:
+    """``%{i}`` (section 7.3): the dotted quad, or 32 dot-separated nibbles for IPv6 (upper case,
+    as the OpenSPF suite expects; DNS names are case-insensitive)."""
+    if version == 4:
+        return text
+    return ".".join(f"{value:032X}")
 
 
 class _Evaluator:
     """State of one check_host() evaluation, shared by its includes and redirects."""
 
-    __slots__ = ("cache", "chain", "ip_int", "ip_text", "lookups", "ptr_names", "ptr_values", "resolver",
-                 "stack", "top_record", "trace", "values", "version", "void")
+    __slots__ = (
+        "_values",
+        "cache",
+        "chain",
+        "helo",
+        "ip_dotted",
+        "ip_int",
+        "ip_text",
+        "lookups",
+        "now",
+        "ptr_names",
+        "ptr_values",
+        "receiver",
+        "resolver",
+        "sender",
+        "stack",
+        "top_record",
+        "trace",
+        "version",
+        "void",
+    )
 
-    def __init__(self, resolver: Resolver, version: int, ip_int: int, ip_text: str, values: MacroValues,
-                 cache: RecordCache | None) -> None:
+    def __init__(self, resolver: Resolver, ip: tuple[int, int, str], sender: str, helo: str,
+                 receiver: str | None, now: float | None, cache: RecordCache | None) -> None:
         self.resolver = resolver
-        self.version = version
-        self.ip_int = ip_int
-        self.ip_text = ip_text
-        self.values = values
+        self.version, self.ip_int, self.ip_text = ip
+        self.sender = sender
+        self.helo = helo
+        self.receiver = receiver
+        self.now = now
         self.cache = cache
         self.lookups = 0
         self.void = 0
-        self.trace: list[TermTrace | None] = []
-        self.chain: list[ChainStep] = []
+        self.trace: list[tuple[str, str, str, int, str | None] | None] = []
+        self.chain: list[tuple[str, str, str, str | None]] = []
         self.stack: list[str] = []
         self.ptr_names: list[str] | None = None
         self.ptr_values: dict[str, str] = {}
         self.top_record: str | None = None
+        self._values: MacroValues | None = None
+
+    @property
+    def values(self) -> MacroValues:
+        """Macro values (section 7.3), built on first use: most policies have no macro."""
+        if self._values is None:
+            local, _, sender_domain = self.sender.rpartition("@")
+            now = time.time() if self.now is None else self.now
+            dotted = dotted_ip(self.version, self.ip_int, self.ip_text)
+            self._values = MacroValues(self.sender, local, sender_domain, dotted, self.ip_text,
+                                       self.version, self.helo, self.receiver or "unknown", int(now))
+        return self._values
 
     # ------------------------------------------------------------------ records
 
@@ -140,7 +179,7 @@ class _Evaluator:
         if cache is not None:
             hit = cache.get(key)
             if hit is not None:
-                return hit
+                return hit  # type: ignore[return-value]
         answer = await self.resolver.query(name, "TXT")
         if answer.failed:
             raise _Stop("temperror", f"DNS {answer.rcode.value} looking up the SPF record of {name}")
@@ -162,33 +201,49 @@ class _Evaluator:
 
     async def check(self, domain: str, depth: int) -> _Outcome:
         """check_host() for one domain (section 4); errors raise :class:`_Stop`."""
-        if not valid_domain(domain):
-            return _Outcome("none", domain, problem=f"{domain!r} is not a valid domain name (section 4.3)")
-        lookup = await self.fetch(domain)
-        if lookup.status == "none":
+        cache = self.cache
+        lookup = cache.get(domain.lower()) if cache is not None else None  # cached names were valid
+        if lookup is None:
+            if not valid_domain(domain):
+                return _Outcome("none", domain, problem=f"{domain!r} is not a valid domain name (section 4.3)")
+            lookup = await self.fetch(domain)
+        if lookup.status != "ok":
+            if lookup.status == "multiple":
+                raise _Stop("permerror", f"{domain} publishes more than one SPF record (section 4.5)")
             why = "does not exist" if lookup.nxdomain else "has no SPF record"
             return _Outcome("none", domain, problem=f"{domain} {why}")
-        if lookup.status == "multiple":
-            raise _Stop("permerror", f"{domain} publishes more than one SPF record (section 4.5)")
-        record = lookup.record
+        record = lookup.record  # type: ignore[union-attr]
         assert record is not None
         if depth == 0:
             self.top_record = record.text
         if record.error is not None:
             raise _Stop("permerror", f"{domain}: {record.error}")
+        trace = self.trace
+        version = self.version
+        ip_int = self.ip_int
         self.stack.append(domain.lower())
         try:
-            for mech in record.mechanisms:
-                index = len(self.trace)
-                self.trace.append(None)
+            for mech in record.plan:
+                if isinstance(mech, IPRun):
+                    index = mech.first_match(version, ip_int)
+                    trace.append((domain, mech, index, depth, None))
+                    if index >= 0:
+                        hit = mech.mechanisms[index]
+                        return _Outcome(QUALIFIERS[hit.qualifier], domain, hit.text, record)
+                    continue
+                if mech.kind == "all":
+                    trace.append((domain, mech.text, MATCH, depth, None))
+                    return _Outcome(QUALIFIERS[mech.qualifier], domain, mech.text, record)
+                index = len(trace)
+                trace.append(None)
                 try:
                     matched = await self.match(mech, domain, depth)
                 except _Stop as stop:
-                    self.trace[index] = TermTrace(domain, mech.text, stop.result, depth, stop.problem)
+                    trace[index] = (domain, mech.text, stop.result, depth, stop.problem)
                     raise
-                self.trace[index] = TermTrace(domain, mech.text, "match" if matched else "no match", depth)
+                trace[index] = (domain, mech.text, MATCH if matched else NO_MATCH, depth, None)
                 if matched:
-                    return _Outcome(mech.result, domain, mech.text, record)
+                    return _Outcome(QUALIFIERS[mech.qualifier], domain, mech.text, record)
             if record.redirect is not None:
                 return await self.redirect(record.redirect, domain, depth)
             return _Outcome("neutral", domain, None, record)
@@ -211,28 +266,28 @@ class _Evaluator:
         """Expand a domain-spec (section 7); ``None`` if the result is no usable name."""
         if spec is None:
             return domain
+        if spec.literal is not None:
+            return spec.name
         if spec.uses_ptr:
             await self.ptr_macro(domain)
         try:
-            name = spec.expand(self.values, domain)
+            return query_name(spec.expand(self.values, domain))
         except MacroSyntaxError as exc:
             raise _Stop("permerror", str(exc)) from None
-        name = truncate_domain(name)
-        return name if _valid_target(name) else None
 
     async def redirect(self, spec: MacroString, domain: str, depth: int) -> _Outcome:
         """Section 6.1: the result of the redirect target replaces this record's."""
         term = "redirect=" + spec.text
-        self.trace.append(TermTrace(domain, term, "followed", depth))
+        self.trace.append((domain, term, "followed", depth, None))
         self.count_lookup(term, domain)
         target = await self.target(spec, domain)
         if target is None:
             raise _Stop("permerror", f"{term!r} in {domain} does not expand to a valid domain name")
         self.loop_check(target, "redirect")
         step = len(self.chain)
-        self.chain.append(ChainStep("redirect", domain, target))
+        self.chain.append(("redirect", domain, target, None))
         outcome = await self.check(target, depth + 1)
-        self.chain[step] = ChainStep("redirect", domain, target, outcome.result)
+        self.chain[step] = ("redirect", domain, target, outcome.result)
         if outcome.result == "none":
             raise _Stop("permerror", f"redirect target {target} of {domain} has no SPF record (section 6.1)")
         return outcome
@@ -245,24 +300,26 @@ class _Evaluator:
     # ------------------------------------------------------------------ mechanisms
 
     async def match(self, mech: Mechanism, domain: str, depth: int) -> bool:
-        """Section 5: whether one mechanism matches the connecting IP."""
+        """Section 5: whether a DNS-querying mechanism matches the connecting IP."""
         kind = mech.kind
-        if kind == "all":
-            return True
-        if kind == "ip4" or kind == "ip6":
-            return mech.covers(self.version, self.ip_int)
         self.count_lookup(mech.text, domain)
         target = await self.target(mech.domain, domain)
         if kind == "include":
             return await self.include(mech, domain, target, depth)
         if target is None:
             return False
-        if kind == "a":
-            answer = await self.resolver.query(target, "A" if self.version == 4 else "AAAA")
-            self.check_answer(answer, mech, target)
-            return self.any_in_cidr(answer.addresses(), mech)
-        if kind == "mx":
-            return await self.match_mx(mech, target)
+        if kind == "a" or kind == "mx":
+            found = await self.addresses(kind, target, mech)
+            if found.void:
+                self.count_void(mech.text, target)
+            if found.mx_count > MAX_MX_RECORDS:
+                raise _Stop("permerror", f"{mech.text!r}: {target} has {found.mx_count} MX records, more than "
+                                         f"{MAX_MX_RECORDS} (section 4.6.4)")
+            shift = (32 - mech.cidr4) if self.version == 4 else (128 - mech.cidr6)
+            if shift == 0:
+                return self.ip_int in found.addresses
+            mine = self.ip_int >> shift
+            return any(value >> shift == mine for value in found.addresses)
         if kind == "exists":
             answer = await self.resolver.query(target, "A")
             self.check_answer(answer, mech, target)
@@ -275,15 +332,53 @@ class _Evaluator:
         if answer.void:
             self.count_void(mech.text, target)
 
-    def any_in_cidr(self, addresses: tuple[str, ...], mech: Mechanism) -> bool:
+    async def addresses(self, kind: str, target: str, mech: Mechanism) -> AddressSet:
+        """Sections 5.3/5.4: the addresses of ``target`` (a) or of its MX hosts (mx), cached by TTL."""
         version = self.version
-        shift = (32 - mech.cidr4) if version == 4 else (128 - mech.cidr6)
+        key = (kind, target.lower(), version)
+        cache = self.cache
+        if cache is not None:
+            hit = cache.get(key)
+            if hit is not None:
+                return hit  # type: ignore[return-value]
+        rdtype = "A" if version == 4 else "AAAA"
+        if kind == "a":
+            answer = await self.resolver.query(target, rdtype)
+            if answer.failed:
+                raise _Stop("temperror", f"DNS {answer.rcode.value} for {target} ({mech.text!r})")
+            found = AddressSet(_values(answer.addresses(), version), answer.void)
+            ttl = answer.ttl
+        else:
+            answer = await self.resolver.query(target, "MX")
+            if answer.failed:
+                raise _Stop("temperror", f"DNS {answer.rcode.value} for {target} ({mech.text!r})")
+            hosts = answer.mx()
+            ttl = answer.ttl
+            values: set[int] = set()
+            if len(hosts) <= MAX_MX_RECORDS:
+                error: Answer | None = None
+                for mx in hosts:
+                    if not mx.exchange:  # null MX (RFC 7505)
+                        continue
+                    host = await self.resolver.query(mx.exchange, rdtype)
+                    if host.failed:
+                        error = host
+                        continue
+                    ttl = min(ttl, host.ttl)
+                    values.update(_values(host.addresses(), version))
+                if error is not None and not self._mx_matches(values, mech):
+                    raise _Stop("temperror", f"DNS {error.rcode.value} for MX host {error.name} ({mech.text!r})")
+                if error is not None:
+                    return AddressSet(frozenset(values), answer.void, len(hosts))  # usable, never cached
+            found = AddressSet(frozenset(values), answer.void, len(hosts))
+        if cache is not None:
+            cache.put(key, found, ttl)
+        return found
+
+    def _mx_matches(self, values: set[int], mech: Mechanism) -> bool:
+        shift = (32 - mech.cidr4) if self.version == 4 else (128 - mech.cidr6)
         mine = self.ip_int >> shift
-        for text in addresses:
-            value = _address_value(text, version)
-            if value is not None and value >> shift == mine:
-                return True
-        return False
+        return any(value >> shift == mine for value in values)
 
     async def include(self, mech: Mechanism, domain: str, target: str | None, depth: int) -> bool:
         """Section 5.2: pass matches; fail/softfail/neutral do not; errors and none propagate."""
@@ -291,43 +386,18 @@ class _Evaluator:
             raise _Stop("permerror", f"{mech.text!r} in {domain} does not expand to a valid domain name")
         self.loop_check(target, "include")
         step = len(self.chain)
-        self.chain.append(ChainStep("include", domain, target))
+        self.chain.append(("include", domain, target, None))
         outcome = await self.check(target, depth + 1)
-        self.chain[step] = ChainStep("include", domain, target, outcome.result)
+        self.chain[step] = ("include", domain, target, outcome.result)
         if outcome.result == "none":
             raise _Stop("permerror", f"{mech.text!r} in {domain}: {outcome.problem} (section 5.2)")
         return _INCLUDE_RESULT[outcome.result]
-
-    async def match_mx(self, mech: Mechanism, target: str) -> bool:
-        """Section 5.4: any address of any MX host (at most 10 MX records)."""
-        answer = await self.resolver.query(target, "MX")
-        self.check_answer(answer, mech, target)
-        hosts = answer.mx()
-        if len(hosts) > MAX_MX_RECORDS:
-            raise _Stop("permerror", f"{mech.text!r}: {target} has {len(hosts)} MX records, more than "
-                                     f"{MAX_MX_RECORDS} (section 4.6.4)")
-        rdtype = "A" if self.version == 4 else "AAAA"
-        error: Answer | None = None
-        for mx in hosts:
-            if not mx.exchange:  # null MX (RFC 7505)
-                continue
-            addresses = await self.resolver.query(mx.exchange, rdtype)
-            if addresses.failed:
-                error = addresses
-                continue
-            if self.any_in_cidr(addresses.addresses(), mech):
-                return True
-        if error is not None:
-            raise _Stop("temperror", f"DNS {error.rcode.value} for MX host {error.name} ({mech.text!r})")
-        return False
 
     async def validated_names(self, mech: Mechanism | None) -> list[str] | None:
         """Section 5.5: PTR names of the IP whose A/AAAA records lead back to it (first 10 names).
 
         ``None`` when the PTR lookup itself failed.
         """
-        from mailwarden.dns.base import reverse_name
-
         answer = await self.resolver.query(reverse_name(self.ip_text), "PTR")
         if answer.failed:
             return None
@@ -398,6 +468,17 @@ class _Evaluator:
             return None
 
 
+def _values(addresses: tuple[str, ...], version: int) -> frozenset[int]:
+    family = socket.AF_INET if version == 4 else socket.AF_INET6
+    out = set()
+    for text in addresses:
+        try:
+            out.add(int.from_bytes(socket.inet_pton(family, text), "big"))
+        except (OSError, ValueError):
+            continue
+    return frozenset(out)
+
+
 def default_explanation(domain: str, ip: str) -> str:
     """The explanation when the policy gives none (section 6.2 lets the verifier choose)."""
     return f"{domain} does not designate {ip} as a permitted sender"
@@ -413,32 +494,27 @@ async def check_host(resolver: Resolver, ip: str, domain: str, sender: str, helo
     ``now`` feeds ``%{t}``.  Raises :class:`~mailwarden.errors.InputError` only
     for an IP that is not an address; every protocol outcome is a result.
     """
-    version, ip_int, dotted, ip_text = parse_ip(ip)
+    parsed_ip = parse_ip(ip)
     if domain.endswith("."):
         domain = domain[:-1]
     local, at, sender_domain = sender.rpartition("@")
     if not at:
-        local, sender_domain = "postmaster", sender or domain
+        sender = f"postmaster@{sender or domain}"
     elif not local:
-        local = "postmaster"
-    values = MacroValues(f"{local}@{sender_domain}", local, sender_domain, dotted, ip_text, version, helo,
-                         receiver or "unknown", int(time.time() if now is None else now))
-    ev = _Evaluator(resolver, version, ip_int, ip_text, values, cache)
-    identity = "mailfrom"
+        sender = f"postmaster@{sender_domain}"
+    ev = _Evaluator(resolver, parsed_ip, sender, helo, receiver, now, cache)
     explanation = None
     try:
         outcome = await ev.check(domain, 0)
         if outcome.result == "fail":
-            explanation = await ev.explanation(outcome) or default_explanation(outcome.domain, ip_text)
+            explanation = await ev.explanation(outcome) or default_explanation(outcome.domain, ev.ip_text)
         result, problem = outcome.result, outcome.problem
         mechanism, matched = outcome.mechanism, (outcome.domain if outcome.mechanism else None)
     except _Stop as stop:
         result, problem, mechanism, matched = stop.result, stop.problem, None, None
     return SPFResult(
-        result=result, domain=domain, explanation=explanation, lookups=ev.lookups, void_lookups=ev.void,
-        mechanism=mechanism, problem=problem, matched_domain=matched, chain=tuple(ev.chain),
-        trace=tuple(t for t in ev.trace if t is not None), identity=identity, sender=values.sender,
-        ip=ip_text, record=ev.top_record,
+        result, domain, explanation, ev.lookups, ev.void, mechanism, problem, matched, "mailfrom", sender,
+        ev.ip_text, ev.top_record, tuple(ev.chain), tuple(ev.trace),  # type: ignore[arg-type]
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import NamedTuple
 from urllib.parse import quote
 
 #: Macro letters allowed everywhere (RFC 7208 section 7.2).
@@ -69,9 +70,8 @@ class Macro:
         return value
 
 
-@dataclass(frozen=True, slots=True)
-class MacroString:
-    """A parsed macro string: literal text and :class:`Macro` pieces, in order."""
+class MacroString(NamedTuple):
+    """A parsed macro string: literal text and :class:`Macro` pieces, in order (immutable)."""
 
     text: str
     parts: tuple[str | Macro, ...]
@@ -80,6 +80,8 @@ class MacroString:
     uses_ptr: bool
     #: The string ends with a macro-expand (``domain-end`` alternative, section 7.1).
     ends_with_macro: bool
+    #: For a literal: the DNS name it stands for (:func:`query_name`), or None if it is no usable name.
+    name: str | None = None
 
     def expand(self, values: MacroValues, domain: str) -> str:
         """Expand with ``values`` and ``domain`` as ``%{d}``; raises :class:`MacroSyntaxError` if too long."""
@@ -141,6 +143,11 @@ class MacroValues:
         raise MacroSyntaxError(f"unknown macro letter {letter!r}")
 
 
+def literal_domain(text: str, name: str | None) -> MacroString:
+    """A macro string without macros (the common case), built without the tokenizer."""
+    return tuple.__new__(MacroString, (text, (text,), text, False, False, name))
+
+
 def parse_macro_string(text: str, *, explanation: bool = False) -> MacroString:
     """Parse ``macro-string`` (or ``explain-string`` when ``explanation``), RFC 7208 section 7.1.
 
@@ -185,7 +192,8 @@ def parse_macro_string(text: str, *, explanation: bool = False) -> MacroString:
     literal_text = None
     if all(isinstance(p, str) for p in parts):
         literal_text = "".join(p for p in parts if isinstance(p, str))
-    return MacroString(text, tuple(parts), literal_text, uses_ptr, ends_with_macro)
+    name = query_name(literal_text) if literal_text is not None and not explanation else None
+    return MacroString(text, tuple(parts), literal_text, uses_ptr, ends_with_macro, name)
 
 
 def _append_literal(parts: list[str | Macro], text: str) -> None:
@@ -193,6 +201,22 @@ def _append_literal(parts: list[str | Macro], text: str) -> None:
         parts[-1] = parts[-1] + text
     else:
         parts.append(text)
+
+
+_BAD_NAME = re.compile(r"[\t\r\n\\]")
+
+
+def query_name(name: str) -> str | None:
+    """The expansion of a domain-spec as a DNS name: truncated (section 7.3), or None when no
+    query can be made of it (empty or over-long label, control characters: section 4.8)."""
+    if len(name) > MAX_DOMAIN or name.endswith("."):
+        name = truncate_domain(name)
+    if not name or not name.isascii():
+        return None
+    for label in name.split("."):
+        if not label or len(label) > 63:
+            return None
+    return name if _BAD_NAME.search(name) is None else None
 
 
 def truncate_domain(name: str) -> str:

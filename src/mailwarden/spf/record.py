@@ -14,10 +14,17 @@ from __future__ import annotations
 
 import re
 import socket
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
+from typing import NamedTuple
 
-from mailwarden.spf.macros import MacroString, MacroSyntaxError, parse_macro_string
+from mailwarden.spf.macros import (
+    MacroString,
+    MacroSyntaxError,
+    literal_domain,
+    parse_macro_string,
+    query_name,
+)
 
 #: Mechanisms that cause DNS lookups and count against the limit of 10 (section 4.6.4).
 DNS_MECHANISMS = frozenset({"include", "a", "mx", "ptr", "exists"})
@@ -34,12 +41,35 @@ _CIDR_NUMBER = re.compile(r"0|[1-9][0-9]{0,2}")
 _IP4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
 _IP6_CHARS = re.compile(r"[0-9A-Fa-f:.]+")
 # toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )
+#: The common terms, parsed without the general machinery (same grammar, sections 5 and 12).
+#: Anything else (modifiers, macros, upper case, errors) takes the general path.
+_LITERAL_DOMAIN = r"[\x21-\x24\x26-\x2e\x30-\x7e]+"  # macro-literal without "%" and "/"
+_CIDR4 = r"(3[0-2]|[12]?[0-9])"
+_CIDR6 = r"(12[0-8]|1[01][0-9]|[1-9]?[0-9])"
+#: ip4 terms, the most common by far (the address is validated by inet_pton: strict dotted quad).
+_IP4_TERM = re.compile(r"([-+?~]?)ip4:([0-9.]{7,15})(?:/(3[0-2]|[12]?[0-9]))?")
+_FAST_TERM = re.compile(
+    r"([-+?~]?)(?:"
+    r"ip6:([0-9A-Fa-f:.]+?)(?:/" + _CIDR6 + r")?"
+    r"|(include|exists):(" + _LITERAL_DOMAIN + r")"
+    r"|(a|mx)(?::(" + _LITERAL_DOMAIN + r"))?(?:/" + _CIDR4 + r")?(?://" + _CIDR6 + r")?"
+    r"|(all)"
+    r")"
+)
+_new_tuple = tuple.__new__
+_from_bytes = int.from_bytes
+_inet_pton = socket.inet_pton
+_AF_INET = socket.AF_INET
 _TOPLABEL = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9]")
 
 
-@dataclass(frozen=True, slots=True)
-class Mechanism:
-    """One directive: qualifier, mechanism name and its arguments (RFC 7208 sections 4.6.2, 5)."""
+class Mechanism(NamedTuple):
+    """One directive: qualifier, mechanism name and its arguments (RFC 7208 sections 4.6.2, 5).
+
+    Immutable (a named tuple: cheap to build, which matters when a cold check
+    parses a few dozen terms).  ``shift``/``masked`` let ip4/ip6 compare an
+    address with one shift: ``value >> shift == masked``.
+    """
 
     qualifier: str  # "+", "-", "~" or "?"
     kind: str  # all include a mx ptr ip4 ip6 exists
@@ -51,6 +81,8 @@ class Mechanism:
     version: int = 0
     network: int = 0
     prefix: int = 0
+    shift: int = 0
+    masked: int = 0
 
     @property
     def result(self) -> str:
@@ -63,10 +95,7 @@ class Mechanism:
 
     def covers(self, version: int, value: int) -> bool:
         """ip4/ip6: whether the address (as integer) is inside the network (section 5.6)."""
-        if version != self.version:
-            return False
-        shift = (32 if version == 4 else 128) - self.prefix
-        return (value >> shift) == (self.network >> shift)
+        return version == self.version and value >> self.shift == self.masked
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,6 +117,8 @@ class SPFRecord:
     redirect: MacroString | None = None
     exp: MacroString | None = None
     error: str | None = None
+    #: Evaluation order with ip4/ip6 runs folded (:func:`make_plan`); built once at parse time.
+    plan: tuple[Mechanism | IPRun, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
@@ -105,6 +136,69 @@ class SPFRecord:
             if mech.kind == "all":
                 return mech
         return None
+
+
+def make_plan(mechanisms: tuple[Mechanism, ...]) -> tuple[Mechanism | IPRun, ...]:
+    """The mechanisms with each run of consecutive ip4/ip6 terms folded into an :class:`IPRun`."""
+    plan: list[Mechanism | IPRun] = []
+    start = -1
+    for index, mech in enumerate(mechanisms):
+        if mech[6]:  # ip4 / ip6 (version set)
+            if start < 0:
+                start = index
+            continue
+        if start >= 0:
+            plan.append(IPRun(mechanisms[start:index]))
+            start = -1
+        plan.append(mech)
+    if start >= 0:
+        plan.append(IPRun(mechanisms[start:]))
+    return tuple(plan)
+
+
+class IPRun:
+    """Consecutive ip4/ip6 directives, matched as a term-by-term scan would (RFC 7208 section 4.6.2).
+
+    The first evaluation scans the run; later ones (a cached record) use one
+    dictionary lookup per distinct prefix length, built on the second use.  The
+    first directive (lowest index) covering the address wins either way.
+    """
+
+    __slots__ = ("_tables", "_uses", "mechanisms")
+
+    def __init__(self, mechanisms: tuple[Mechanism, ...]) -> None:
+        self.mechanisms = mechanisms
+        self._tables: dict[int, tuple[tuple[int, dict[int, int]], ...]] | None = None
+        self._uses = 0
+
+    @property
+    def texts(self) -> tuple[str, ...]:
+        return tuple(m.text for m in self.mechanisms)
+
+    def _build(self) -> dict[int, tuple[tuple[int, dict[int, int]], ...]]:
+        tables: dict[tuple[int, int], dict[int, int]] = {}
+        for index, mech in enumerate(self.mechanisms):
+            tables.setdefault((mech[6], mech[9]), {}).setdefault(mech[10], index)
+        return {version: tuple((shift, table) for (v, shift), table in tables.items() if v == version)
+                for version in (4, 6)}
+
+    def first_match(self, version: int, value: int) -> int:
+        """Index of the first directive covering the address, or -1."""
+        tables = self._tables
+        if tables is None:
+            self._uses += 1
+            if self._uses < 2:
+                for index, mech in enumerate(self.mechanisms):
+                    if mech[6] == version and value >> mech[9] == mech[10]:
+                        return index
+                return -1
+            tables = self._tables = self._build()
+        best = -1
+        for shift, table in tables[version]:
+            index = table.get(value >> shift)
+            if index is not None and (best < 0 or index < best):
+                best = index
+        return best
 
 
 class _TermError(ValueError):
@@ -144,6 +238,25 @@ def parse_record(text: str) -> SPFRecord:
     for term in text[6:].split(" "):
         if not term:
             continue
+        fast = _IP4_TERM.fullmatch(term)
+        if fast is not None:  # the most common term, inline
+            qualifier, net, cidr = fast.groups()
+            try:
+                value = _from_bytes(_inet_pton(_AF_INET, net), "big")
+            except OSError:
+                value = -1
+            if value >= 0:
+                prefix = int(cidr) if cidr else 32
+                mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "ip4", term, None, 32, 128, 4, value,
+                                                         prefix, 32 - prefix, value >> (32 - prefix))))
+                continue
+        else:
+            fast = _FAST_TERM.fullmatch(term)
+            if fast is not None:
+                mech = _fast_mechanism(term, fast.groups())
+                if mech is not None:
+                    mechanisms.append(mech)
+                    continue
         try:
             mod = _MODIFIER.fullmatch(term)
             if mod is not None:
@@ -161,7 +274,44 @@ def parse_record(text: str) -> SPFRecord:
                 mechanisms.append(_parse_mechanism(term))
         except (_TermError, MacroSyntaxError) as exc:
             return SPFRecord(text, error=f"invalid term {term!r}: {exc}")
-    return SPFRecord(text, tuple(mechanisms), tuple(modifiers), redirect, exp)
+    mechs = tuple(mechanisms)
+    return SPFRecord(text, mechs, tuple(modifiers), redirect, exp, None, make_plan(mechs))
+
+
+def _fast_mechanism(term: str, g: tuple[str | None, ...]) -> Mechanism | None:
+    """Build a mechanism from a :data:`_FAST_TERM` match; None sends the term to the general path."""
+    qualifier, ip6, c6, ie_kind, ie_domain, am_kind, am_domain, am_c4, am_c6, is_all = g
+    qualifier = qualifier or "+"
+    if ip6 is not None:
+        try:
+            value = int.from_bytes(socket.inet_pton(socket.AF_INET6, ip6), "big")
+        except (OSError, ValueError):
+            return None
+        prefix = int(c6) if c6 else 128
+        return _new_tuple(Mechanism, (qualifier, "ip6", term, None, 32, 128, 6, value, prefix,
+                                      128 - prefix, value >> (128 - prefix)))
+    if is_all is not None:
+        return _new_tuple(Mechanism, (qualifier, "all", term, None, 32, 128, 0, 0, 0, 0, 0))
+    if ie_kind is not None:
+        kind, spec_text, cidr4, cidr6 = ie_kind, ie_domain, None, None
+    else:
+        kind, spec_text, cidr4, cidr6 = am_kind, am_domain, am_c4, am_c6
+    domain = None
+    if spec_text is not None:
+        domain = _literal_domain_spec(spec_text)
+        if domain is None:
+            return None
+    return _new_tuple(Mechanism, (qualifier, kind, term, domain, int(cidr4) if cidr4 else 32,
+                                  int(cidr6) if cidr6 else 128, 0, 0, 0, 0, 0))
+
+
+def _literal_domain_spec(text: str) -> MacroString | None:
+    """A domain-spec without macros whose toplabel is valid (section 7.1), else None."""
+    name = text[:-1] if text.endswith(".") else text
+    dot = name.rfind(".")
+    if dot < 0 or not _TOPLABEL.fullmatch(name, dot + 1):
+        return None
+    return literal_domain(text, query_name(text))
 
 
 def _parse_modifier(term: str, name: str, value: str) -> Modifier:
@@ -236,7 +386,7 @@ def _parse_mechanism(term: str) -> Mechanism:
             raise _TermError(f"invalid IPv4 network {rest[1:]!r}")
         prefix = _cidr(length, 32, "IPv4") if slash else 32
         value = int.from_bytes(socket.inet_aton(net_text), "big")
-        return Mechanism(qualifier, name, term, version=4, network=value, prefix=32 if prefix is None else prefix)
+        return _ip_mechanism(qualifier, name, term, 4, value, 32 if prefix is None else prefix)
     if not _IP6_CHARS.fullmatch(net_text):
         raise _TermError(f"invalid IPv6 network {rest[1:]!r}")
     try:
@@ -244,4 +394,9 @@ def _parse_mechanism(term: str) -> Mechanism:
     except OSError:
         raise _TermError(f"invalid IPv6 network {rest[1:]!r}") from None
     prefix = _cidr(length, 128, "IPv6") if slash else 128
-    return Mechanism(qualifier, name, term, version=6, network=value, prefix=128 if prefix is None else prefix)
+    return _ip_mechanism(qualifier, name, term, 6, value, 128 if prefix is None else prefix)
+
+
+def _ip_mechanism(qualifier: str, name: str, term: str, version: int, value: int, prefix: int) -> Mechanism:
+    shift = (32 if version == 4 else 128) - prefix
+    return Mechanism(qualifier, name, term, None, 32, 128, version, value, prefix, shift, value >> shift)

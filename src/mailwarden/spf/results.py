@@ -48,7 +48,13 @@ class ChainStep:
 
 @dataclass(frozen=True)
 class SPFResult:
-    """The outcome of one SPF check (RFC 7208 section 2.6) with its evidence."""
+    """The outcome of one SPF check (RFC 7208 section 2.6) with its evidence.
+
+    ``chain`` and ``trace`` are built on first access from compact tuples the
+    engine records (``raw_chain``: (kind, source, target, result);
+    ``raw_trace``: (domain, term, outcome, depth, detail)), so that a check
+    whose evidence nobody reads does not pay for it.
+    """
 
     result: str
     domain: str
@@ -60,16 +66,24 @@ class SPFResult:
     problem: str | None = None
     #: The domain whose record holds the matching term.
     matched_domain: str | None = None
-    #: Includes and redirects followed, in order.
-    chain: tuple[ChainStep, ...] = ()
-    #: Every term evaluated, in order (nested includes have depth > 0).
-    trace: tuple[TermTrace, ...] = ()
     #: The identity checked: "mailfrom" or "helo" (section 2.4), and the sender used.
     identity: str = "mailfrom"
     sender: str = ""
     ip: str = ""
     #: The SPF record of ``domain`` when one was found.
     record: str | None = None
+    raw_chain: tuple[tuple[str, str, str, str | None], ...] = field(default=(), repr=False)
+    raw_trace: tuple[tuple[Any, ...], ...] = field(default=(), repr=False)
+
+    @property
+    def chain(self) -> tuple[ChainStep, ...]:
+        """Includes and redirects followed, in order, with the result each gave."""
+        return tuple(ChainStep(*step) for step in self.raw_chain)
+
+    @property
+    def trace(self) -> tuple[TermTrace, ...]:
+        """Every term evaluated, in order (terms of nested records have depth > 0)."""
+        return tuple(TermTrace(*step) for step in _expand(self.raw_trace))
 
     def to_json(self) -> dict[str, Any]:
         """SPEC section 5 fields first, then the evidence."""
@@ -86,11 +100,25 @@ class SPFResult:
             "sender": self.sender,
             "ip": self.ip,
             "record": self.record,
-            "chain": [{"kind": c.kind, "source": c.source, "target": c.target, "result": c.result}
-                      for c in self.chain],
-            "trace": [{"domain": t.domain, "term": t.term, "outcome": t.outcome, "depth": t.depth,
-                       "detail": t.detail} for t in self.trace],
+            "chain": [{"kind": c[0], "source": c[1], "target": c[2], "result": c[3]} for c in self.raw_chain],
+            "trace": [{"domain": t[0], "term": t[1], "outcome": t[2], "depth": t[3], "detail": t[4]}
+                      for t in _expand(self.raw_trace)],
         }
+
+
+def _expand(raw: tuple) -> list[tuple[str, str, str, int, str | None]]:
+    """Unfold the engine's compact entries: a run of ip4/ip6 terms is recorded as
+    (domain, run, index of the matching term or -1, depth, None), ``run.texts`` its terms."""
+    out = []
+    for domain, term, outcome, depth, detail in raw:
+        if not isinstance(term, str):
+            term = term.texts
+            last = len(term) - 1 if outcome < 0 else outcome
+            for i in range(last + 1):
+                out.append((domain, term[i], "match" if i == outcome else "no match", depth, None))
+        else:
+            out.append((domain, term, outcome, depth, detail))
+    return out
 
 
 @dataclass(frozen=True, slots=True)
