@@ -31,6 +31,7 @@ from .test_spamassassin import USER_PREFS
         ("alice@example.com\nbob@example.net\n", "plain"),
         ("address,action\nalice@example.com,allow\n", "csv"),
         ("# only comments\n\n", "plain"),
+        ('if address :is "from" "alice@example.com" { stop; }\n', "sieve"),
         ("", "plain"),
     ],
 )

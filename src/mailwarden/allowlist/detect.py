@@ -56,7 +56,7 @@ def detect_format(lines: list[str], filename: str | None = None) -> str:
     sa_list = sum(1 for s in sample if _SA_LIST.match(s))
     sa_other = sum(1 for s in sample if _SA_OTHER.match(s))
     postfix = sum(1 for s in sample if _POSTFIX.match(s.strip()))
-    if sieve >= 2 or (sieve and hint == "sieve"):
+    if sieve:  # "if address ...", "require [...]", "keep;" never occur in the other formats
         return "sieve"
     if ucl >= 2 and any(re.search(r"\bmap\s*[=:]", s) for s in sample):
         return "rspamd"

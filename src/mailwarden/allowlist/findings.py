@@ -16,6 +16,10 @@ Finding ids (stable):
   rspamd ``require_symbols = "DMARC_POLICY_ALLOW"``, Sieve ``allof`` with
   ``dmarc=pass``).
 
+Plain lists and CSV exports have no authenticated form; a Postfix access map
+has one only for the owner's own users (``permit_sasl_authenticated`` as the
+result), so third-party entries there are not ``unauthenticated`` findings.
+
 Every finding carries the exact change (``replacement``: the new line, or
 ``""`` to delete the entry).
 """
