@@ -24,8 +24,9 @@ Public API (names other packages rely on):
   the static, IP-less walk for the domain audit.  It follows every include and
   redirect (a redirect only where the record has no ``all``), and reports
   ``lookups`` (DNS-querying terms counted exactly as the engine counts them
-  when every term is evaluated), ``void_lookups`` (include/redirect/a/mx/exists
-  targets that do not exist or have no records), ``loops`` (include/redirect
+  when every term is evaluated), ``void_lookups`` (a/mx/exists targets that
+  do not exist or have no records, as the engine counts them; include/redirect
+  targets without a record are reported in ``errors``), ``loops`` (include/redirect
   cycles), ``uses_ptr``, ``macro_terms`` (not followed: they depend on the
   message), ``all_qualifier`` (of the effective top-level ``all``, following
   redirects), ``networks`` (every ip4/ip6 range with its size in addresses;
@@ -33,7 +34,12 @@ Public API (names other packages rely on):
   its status: ok, none, multiple, syntax, temperror) and ``errors``.
 
 Limits (section 4.6.4) and the bounds against hostile policies are described
-in :mod:`mailwarden.spf.evaluate`.
+in :mod:`mailwarden.spf.evaluate`.  Choices where the RFC leaves room: void
+lookups are the own query of ``a``, ``mx``, ``ptr`` and ``exists`` terms (not
+the MX hosts' address queries); an invalid target name (empty or over-long
+label) does not match; ``%{i}`` of IPv6 uses upper-case nibbles (as the
+OpenSPF suite expects); a macro expanding to more than 1000 characters is a
+permerror (hostile policy); include/redirect loops are permerror at once.
 """
 
 from __future__ import annotations

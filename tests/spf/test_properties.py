@@ -1,0 +1,84 @@
+"""Property tests: the fast paths agree with the general ones (RFC 7208 sections 4.6.2, 5.6, 12)."""
+
+from __future__ import annotations
+
+import ipaddress
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from mailwarden.spf import parse_record
+from mailwarden.spf.record import IPRun, _parse_mechanism
+
+qualifiers = st.sampled_from(["", "+", "-", "~", "?"])
+ip4 = st.builds(lambda n: str(ipaddress.IPv4Address(n)), st.integers(0, 2**32 - 1))
+ip6 = st.builds(lambda n: str(ipaddress.IPv6Address(n)), st.integers(0, 2**128 - 1))
+labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
+domains = st.lists(labels, min_size=1, max_size=3).map(lambda ls: ".".join([*ls, "example"]))
+
+
+@st.composite
+def terms(draw) -> str:
+    q = draw(qualifiers)
+    kind = draw(st.sampled_from(["ip4", "ip6", "a", "mx", "include", "exists", "all", "odd"]))
+    if kind == "ip4":
+        cidr = draw(st.one_of(st.just(""), st.integers(0, 40).map(lambda c: f"/{c}"), st.just("/032")))
+        return f"{q}ip4:{draw(ip4)}{cidr}"
+    if kind == "ip6":
+        cidr = draw(st.one_of(st.just(""), st.integers(0, 140).map(lambda c: f"/{c}")))
+        return f"{q}ip6:{draw(ip6)}{cidr}"
+    if kind in ("a", "mx"):
+        dom = draw(st.one_of(st.just(""), domains.map(lambda d: ":" + d)))
+        c4 = draw(st.one_of(st.just(""), st.integers(0, 40).map(lambda c: f"/{c}")))
+        c6 = draw(st.one_of(st.just(""), st.integers(0, 140).map(lambda c: f"//{c}")))
+        return f"{q}{kind}{dom}{c4}{c6}"
+    if kind in ("include", "exists"):
+        return f"{q}{kind}:{draw(domains)}"
+    if kind == "all":
+        return f"{q}all"
+    return q + draw(st.sampled_from(["ip4:1.2.3", "ip4:01.2.3.4", "a:museum", "mx:abc.123", "ip6::1::2", "all."]))
+
+
+@settings(max_examples=400, deadline=None)
+@given(terms())
+def test_fast_path_agrees_with_general_parser(term):
+    rec = parse_record("v=spf1 " + term)
+    try:
+        general = _parse_mechanism(term)
+    except ValueError:
+        assert not rec.ok and repr(term) in rec.error
+        return
+    assert rec.ok, rec.error
+    fast = rec.mechanisms[0]
+    assert fast._replace(domain=None) == general._replace(domain=None)
+    assert (fast.domain is None) == (general.domain is None)
+    if fast.domain is not None:
+        assert (fast.domain.text, fast.domain.literal, fast.domain.name) == (
+            general.domain.text, general.domain.literal, general.domain.name)
+
+
+networks = st.one_of(
+    st.tuples(st.just(4), st.integers(0, 2**32 - 1), st.integers(0, 32)),
+    st.tuples(st.just(6), st.integers(0, 2**128 - 1), st.integers(0, 128)),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(networks, min_size=1, max_size=12), st.one_of(ip4, ip6), st.integers(0, 2**32 - 1))
+def test_ip_run_scan_and_table_agree_with_term_by_term(nets, address, near):
+    texts = []
+    for version, value, prefix in nets:
+        text = str(ipaddress.IPv4Address(value) if version == 4 else ipaddress.IPv6Address(value))
+        texts.append(f"ip{version}:{text}/{prefix}")
+    rec = parse_record("v=spf1 " + " ".join(texts))
+    assert rec.ok, rec.error
+    (run,) = rec.plan
+    assert isinstance(run, IPRun)
+    addr = ipaddress.ip_address(address)
+    candidates = [(addr.version, int(addr))]
+    first = rec.mechanisms[0]  # also an address inside the first network
+    candidates.append((first.version, first.network | (near & ((1 << (first.shift)) - 1))))
+    for version, value in candidates:
+        expected = next((i for i, m in enumerate(rec.mechanisms) if m.covers(version, value)), -1)
+        fresh = IPRun(rec.mechanisms)
+        assert [fresh.first_match(version, value) for _ in range(3)] == [expected] * 3  # scan, then tables
