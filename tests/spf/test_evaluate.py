@@ -195,3 +195,17 @@ def test_record_cache_is_bounded_and_skips_temporary_failures():
     assert len(cache) == 2
     r = run(evaluate_spf(resolver, "192.0.2.1", "a@slow.example", "h.example", cache=cache))
     assert r.result == "temperror" and cache.get("slow.example") is None
+
+
+def test_cache_does_not_keep_oversized_entries():
+    big = "v=spf1 " + " ".join(f"ip4:10.0.{i // 250}.{i % 250}" for i in range(400)) + " -all"
+    zone = {"big.example": {"TXT": [[big[i:i + 255] for i in range(0, len(big), 255)]]},
+            "a.example": {"TXT": ["v=spf1 a:many.example -all"]},
+            "many.example": {"A": [f"10.1.{i // 250}.{i % 250}" for i in range(300)]}}
+    cache = RecordCache()
+    resolver = SnapshotResolver.from_dict(zone)
+    assert len(big) > 4096
+    assert run(evaluate_spf(resolver, "192.0.2.1", "x@big.example", "h.example", cache=cache)).result == "fail"
+    assert run(evaluate_spf(resolver, "10.1.0.7", "x@a.example", "h.example", cache=cache)).result == "pass"
+    assert cache.get("big.example") is None and cache.get(("a", "many.example", 4)) is None
+    assert cache.get("a.example") is not None

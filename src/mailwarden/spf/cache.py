@@ -40,11 +40,17 @@ class AddressSet(NamedTuple):
 
 
 CacheKey = str | tuple[str, str, int]
+#: Entries larger than these are not kept (a hostile policy cannot make the cache huge).
+MAX_CACHED_RECORD = 4096
+MAX_CACHED_ADDRESSES = 256
 CacheValue = PolicyLookup | AddressSet
 
 
 class RecordCache:
-    """LRU cache of :class:`PolicyLookup` by normalized name, expiring with the DNS TTL."""
+    """LRU cache of :class:`PolicyLookup` by normalized name (and :class:`AddressSet` by
+    ``(kind, name, ip version)``), expiring with the DNS TTL.  Memory is bounded by
+    ``max_entries`` and by not keeping records over :data:`MAX_CACHED_RECORD`
+    characters or address sets over :data:`MAX_CACHED_ADDRESSES` addresses."""
 
     def __init__(self, max_entries: int = 10_000, max_ttl: float = 3600.0, min_ttl: float = 0.0,
                  clock: Callable[[], float] = time.monotonic) -> None:
@@ -78,6 +84,11 @@ class RecordCache:
     def put(self, name: CacheKey, lookup: CacheValue, ttl: float) -> None:
         ttl = min(max(ttl, self._min_ttl), self._max_ttl)
         if ttl <= 0:
+            return
+        if isinstance(lookup, AddressSet):
+            if len(lookup.addresses) > MAX_CACHED_ADDRESSES:
+                return
+        elif lookup.record is not None and len(lookup.record.text) > MAX_CACHED_RECORD:
             return
         self._entries[name] = (self._clock() + ttl, lookup)
         self._entries.move_to_end(name)

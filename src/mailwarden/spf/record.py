@@ -32,6 +32,8 @@ MECHANISMS = frozenset({"all", "include", "a", "mx", "ptr", "ip4", "ip6", "exist
 QUALIFIERS = {"+": "pass", "-": "fail", "~": "softfail", "?": "neutral"}
 #: Records longer than this are refused (a TXT record set over UDP/TCP is far smaller in practice).
 MAX_RECORD_LENGTH = 65_536
+#: Longer records are parsed every time rather than kept in memory (hostile policies cannot fill it).
+MAX_CACHED_LENGTH = 4096
 
 _VERSION = re.compile(r"v=spf1(?: |$)", re.IGNORECASE)
 _MODIFIER = re.compile(r"([A-Za-z][A-Za-z0-9._-]*)=(.*)", re.DOTALL)
@@ -216,13 +218,19 @@ def select_record(texts: tuple[str, ...] | list[str]) -> tuple[str | None, int]:
     return (found[0] if len(found) == 1 else None), len(found)
 
 
-@lru_cache(maxsize=4096)
 def parse_record(text: str) -> SPFRecord:
     """Parse one SPF record (RFC 7208 section 4.6.1 and the ABNF of section 12).
 
     Never raises: syntax problems come back in :attr:`SPFRecord.error`, naming
-    the offending term.
+    the offending term.  Records up to :data:`MAX_CACHED_LENGTH` characters are
+    memoized (the result is immutable).
     """
+    if len(text) > MAX_CACHED_LENGTH:
+        return _parse(text)
+    return _parse_memo(text)
+
+
+def _parse(text: str) -> SPFRecord:
     if len(text) > MAX_RECORD_LENGTH:
         return SPFRecord(text[:200], error=f"record is longer than {MAX_RECORD_LENGTH} characters")
     if not text.isascii():
@@ -276,6 +284,9 @@ def parse_record(text: str) -> SPFRecord:
             return SPFRecord(text, error=f"invalid term {term!r}: {exc}")
     mechs = tuple(mechanisms)
     return SPFRecord(text, mechs, tuple(modifiers), redirect, exp, None, make_plan(mechs))
+
+
+_parse_memo = lru_cache(maxsize=4096)(_parse)
 
 
 def _fast_mechanism(term: str, g: tuple[str | None, ...]) -> Mechanism | None:
