@@ -126,6 +126,8 @@ async def check_message(
     """Run every check on ``message`` and build the Authentication-Results line."""
     from mailwarden.arc import verify_chain
     from mailwarden.dkim import verify_message
+    from mailwarden.dkim.keys import KeyCache
+    from mailwarden.dkim.verify import MessageContext
     from mailwarden.dmarc import evaluate_dmarc
     from mailwarden.spf import evaluate_spf
 
@@ -137,10 +139,12 @@ async def check_message(
             return None
         return await evaluate_spf(resolver, envelope.ip, envelope.mail_from or "", envelope.helo or "", now=now)
 
+    # DKIM and ARC share one key cache and one body-hash context: no key is fetched twice.
+    keys, context = KeyCache(), MessageContext(message)
     spf, dkim, arc = await asyncio.gather(
         run_spf(),
-        verify_message(resolver, message, now=now),
-        verify_chain(resolver, message, now),
+        verify_message(resolver, message, now=now, key_cache=keys, context=context),
+        verify_chain(resolver, message, now, key_cache=keys, context=context),
     )
     skipped = None if spf is not None else "no client IP: give --ip, or a Received header with an IP address"
     dmarc = await evaluate_dmarc(resolver, message, spf, dkim, mode=mode)

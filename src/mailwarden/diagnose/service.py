@@ -91,6 +91,8 @@ async def _run_engines(
 ) -> _Engines:
     from mailwarden.arc.verify import verify_chain
     from mailwarden.dkim import verify_message
+    from mailwarden.dkim.keys import KeyCache
+    from mailwarden.dkim.verify import MessageContext
     from mailwarden.dmarc import discover_policy, evaluate_dmarc
     from mailwarden.spf import evaluate_spf
 
@@ -103,9 +105,11 @@ async def _run_engines(
     if ip and from_domain and owner_claimed and envelope_domain != from_domain:
         jobs["owner_spf"] = evaluate_spf(resolver, ip, f"postmaster@{from_domain}", helo,
                                          receiver=boundary.receiver, now=now)
+    keys, context = KeyCache(), MessageContext(message)  # DKIM and ARC fetch each key once
     if message.header_fields("DKIM-Signature"):
-        jobs["dkim"] = verify_message(resolver, message, now=now)
-    jobs["arc"] = verify_chain(resolver, message, now=now)  # cv=none at once when there is no chain
+        jobs["dkim"] = verify_message(resolver, message, now=now, key_cache=keys, context=context)
+    # cv=none at once when there is no chain
+    jobs["arc"] = verify_chain(resolver, message, now=now, key_cache=keys, context=context)
     if policy_domain:
         jobs["policy"] = discover_policy(resolver, policy_domain)
     steps = {"owner_spf": "spf", "policy": "dmarc"}
