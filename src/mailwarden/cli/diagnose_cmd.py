@@ -34,14 +34,9 @@ _LABELS = {
 
 
 def _load_allowlist(path: str) -> Any:
-    from mailwarden.errors import InputError
+    from mailwarden.allowlist import parse_allowlist_bytes
 
-    data = read_input(path, what="allowlist")
-    try:
-        from mailwarden.allowlist import parse_allowlist
-    except ImportError:  # the allowlist parser is a separate package of the project
-        raise InputError("--allowlist needs the allowlist parser (mailwarden.allowlist.parse_allowlist)") from None
-    return parse_allowlist(data.decode("utf-8", "replace"), "auto")
+    return parse_allowlist_bytes(read_input(path, what="allowlist"), "auto", filename=path)
 
 
 def _wrap(text: str, indent: str = "  ", bullet: str = "- ") -> str:
