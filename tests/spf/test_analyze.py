@@ -37,9 +37,10 @@ def test_walk_counts_like_the_engine_and_reports_evidence():
     assert [(n.network, n.addresses) for n in a.networks] == [
         ("192.0.2.0/24", 256), ("2001:db8::/48", 2 ** 80), ("10.0.0.0/8", 2 ** 24)]
     assert a.authorized_addresses == 256 + 2 ** 24
-    assert [(r.domain, r.via, r.depth) for r in a.records] == [
-        ("example.com", None, 0), ("_a.example.net", "include", 1), ("_b.example.net", "include", 2),
-        ("_r.example.com", "redirect", 1)]
+    assert [(r.domain, r.via, r.depth, r.status) for r in a.records] == [
+        ("example.com", None, 0, "ok"), ("_a.example.net", "include", 1, "ok"),
+        ("gone.example.net", "a", 2, "void"), ("_b.example.net", "include", 2, "ok"),
+        ("_r.example.com", "redirect", 1, "ok"), ("nomx.example.com", "mx", 2, "void")]
     assert any("loop" in e for e in a.errors)
     assert a.to_json()["lookups"] == 10
 
@@ -62,9 +63,12 @@ def test_walk_problems():
             "inc.example": {"TXT": ["v=spf1 include:missing.example -all"]}}
     many = analyze(zone, "many.example")
     assert many.lookups == 12 and many.too_many_lookups and many.all_qualifier == "+"
-    assert analyze(zone, "two.example").status == "multiple"
+    two = analyze(zone, "two.example")
+    assert two.status == "multiple" and [r.record for r in two.records] == ["v=spf1 -all", "v=spf1 ~all"]
+    assert "v=spf1 -all | v=spf1 ~all" in two.problem
     syn = analyze(zone, "syn.example")
     assert syn.status == "syntax" and "'a:bad'" in syn.problem
     inc = analyze(zone, "inc.example")
-    assert inc.records[1].status == "none" and any("missing.example" in e for e in inc.errors)
+    assert inc.records[1].status == "void" and any("missing.example" in e for e in inc.errors)
+    assert inc.void_lookups == 1
     assert analyze(zone, "absent.example").status == "none"

@@ -209,3 +209,12 @@ def test_cache_does_not_keep_oversized_entries():
     assert run(evaluate_spf(resolver, "10.1.0.7", "x@a.example", "h.example", cache=cache)).result == "pass"
     assert cache.get("big.example") is None and cache.get(("a", "many.example", 4)) is None
     assert cache.get("a.example") is not None
+
+
+def test_include_of_a_missing_domain_is_permerror_and_a_void_lookup():
+    zone = {"i.example": {"TXT": ["v=spf1 include:gone.example -all"]},
+            "r.example": {"TXT": ["v=spf1 redirect=nospf.example"]}, "nospf.example": {"A": ["192.0.2.1"]}}
+    r = check("192.0.2.1", "a@i.example", zone=zone)
+    assert r.result == "permerror" and r.void_lookups == 1 and "gone.example does not exist" in r.problem
+    r = check("192.0.2.1", "a@r.example", zone=zone)
+    assert r.result == "permerror" and r.void_lookups == 1 and "nospf.example" in r.problem

@@ -14,7 +14,7 @@ import ipaddress
 
 from mailwarden.dns.base import Resolver
 from mailwarden.spf.macros import truncate_domain
-from mailwarden.spf.record import SPFRecord, parse_record, select_record
+from mailwarden.spf.record import SPFRecord, is_spf_record, parse_record, select_record
 from mailwarden.spf.results import Network, PolicyAnalysis, PolicyRecord
 
 MAX_RECORDS = 60
@@ -43,13 +43,20 @@ class _Walk:
         text, count = select_record(answer.texts()) if not answer.void else (None, 0)
         if count == 0:
             why = "does not exist" if answer.nxdomain else "has no SPF record"
-            self.records.append(PolicyRecord(domain, None, "none", f"{domain} {why}", depth, via))
+            status = "none"
+            if via and answer.void:  # the include/redirect's own query found nothing: a void lookup
+                self.void += 1
+                status = "void"
+            self.records.append(PolicyRecord(domain, None, status, f"{domain} {why}", depth, via))
             if via:
                 self.errors.append(f"{via} target {domain} {why} (a permerror for receivers)")
             return None
         if count > 1:
-            self.records.append(PolicyRecord(domain, None, "multiple", "more than one SPF record", depth, via))
-            self.errors.append(f"{domain} publishes more than one SPF record (permerror)")
+            texts = [t for t in answer.texts() if is_spf_record(t)]
+            for t in texts:
+                self.records.append(PolicyRecord(domain, t, "multiple", f"more than one SPF record ({count})",
+                                                 depth, via))
+            self.errors.append(f"{domain} publishes more than one SPF record (permerror): " + " | ".join(texts))
             return None
         assert text is not None
         record = parse_record(text)
@@ -88,8 +95,9 @@ class _Walk:
             target = truncate_domain(mech.domain.literal) if mech.domain is not None else domain
             if mech.kind == "include":
                 await self.follow(target, depth, "include", stack)
-            elif mech.kind in ("a", "mx", "exists"):
-                await self.probe(mech.kind, mech.text, target)
+            elif mech.kind in ("a", "mx", "exists") and await self.probe(mech.kind, mech.text, target):
+                self.records.append(PolicyRecord(target, None, "void", f"{mech.text!r} in {domain}: {target} "
+                                                 "does not exist or has no records", depth + 1, mech.kind))
         if record.redirect is None or record.all_mechanism is not None:
             all_mech = record.all_mechanism
             return all_mech.qualifier if all_mech is not None else None
@@ -106,7 +114,7 @@ class _Walk:
             return None
         return await self.walk(target, depth + 1, via, (*stack, target.lower()))
 
-    async def probe(self, kind: str, term: str, target: str) -> None:
+    async def probe(self, kind: str, term: str, target: str) -> bool:
         """Void lookups of a/mx/exists targets (section 4.6.4); MX count over 10."""
         if kind == "mx":
             answer = await self.resolver.query(target, "MX")
@@ -119,6 +127,7 @@ class _Walk:
             void = (await self.resolver.query(target, "A")).void and (await self.resolver.query(target, "AAAA")).void
         if void:
             self.void += 1
+        return void
 
 
 async def analyze_policy(resolver: Resolver, domain: str) -> PolicyAnalysis:
@@ -127,6 +136,10 @@ async def analyze_policy(resolver: Resolver, domain: str) -> PolicyAnalysis:
     walk = _Walk(resolver)
     all_qualifier = await walk.walk(domain, 0, None, (domain.lower(),))
     top = walk.records[0] if walk.records else PolicyRecord(domain, None, "none", "no record")
+    problem = top.problem
+    if top.status == "multiple":
+        problem = "more than one SPF record: " + " | ".join(r.record or "" for r in walk.records
+                                                            if r.depth == 0 and r.status == "multiple")
     if walk.lookups > 10:
         walk.errors.append(f"{walk.lookups} DNS-querying terms, more than 10 (permerror for receivers)")
     if walk.void > 2:
@@ -134,7 +147,7 @@ async def analyze_policy(resolver: Resolver, domain: str) -> PolicyAnalysis:
     for loop in walk.loops:
         walk.errors.append(f"include/redirect loop: {loop}")
     return PolicyAnalysis(
-        domain=domain, record=top.record, status=top.status, problem=top.problem, lookups=walk.lookups,
+        domain=domain, record=top.record, status=top.status, problem=problem, lookups=walk.lookups,
         void_lookups=walk.void, records=tuple(walk.records), loops=tuple(walk.loops),
         uses_ptr=tuple(dict.fromkeys(walk.ptr)), macro_terms=tuple(walk.macros), all_qualifier=all_qualifier,
         networks=tuple(walk.networks), mechanisms=tuple(walk.mechanisms), errors=tuple(walk.errors),

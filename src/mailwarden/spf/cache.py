@@ -27,6 +27,8 @@ class PolicyLookup(NamedTuple):
     record: SPFRecord | None = None
     #: The name does not exist (NXDOMAIN).
     nxdomain: bool = False
+    #: The TXT query found nothing at all (NXDOMAIN or NODATA: a void lookup, section 4.6.4).
+    void: bool = False
 
 
 class AddressSet(NamedTuple):

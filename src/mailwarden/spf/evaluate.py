@@ -55,15 +55,16 @@ class _Stop(Exception):
 
 
 class _Outcome:
-    __slots__ = ("domain", "mechanism", "problem", "record", "result")
+    __slots__ = ("domain", "mechanism", "problem", "record", "result", "void")
 
     def __init__(self, result: str, domain: str, mechanism: str | None = None,
-                 record: SPFRecord | None = None, problem: str | None = None) -> None:
+                 record: SPFRecord | None = None, problem: str | None = None, void: bool = False) -> None:
         self.result = result
         self.domain = domain
         self.mechanism = mechanism
         self.record = record
         self.problem = problem
+        self.void = void  # "none" because the name's TXT query found nothing
 
 
 def valid_domain(name: str) -> bool:
@@ -184,7 +185,7 @@ class _Evaluator:
         if answer.failed:
             raise _Stop("temperror", f"DNS {answer.rcode.value} looking up the SPF record of {name}")
         if answer.void:
-            lookup = PolicyLookup("none", nxdomain=answer.nxdomain)
+            lookup = PolicyLookup("none", nxdomain=answer.nxdomain, void=True)
         else:
             text, count = select_record(answer.texts())
             if count == 0:
@@ -211,7 +212,7 @@ class _Evaluator:
             if lookup.status == "multiple":
                 raise _Stop("permerror", f"{domain} publishes more than one SPF record (section 4.5)")
             why = "does not exist" if lookup.nxdomain else "has no SPF record"
-            return _Outcome("none", domain, problem=f"{domain} {why}")
+            return _Outcome("none", domain, problem=f"{domain} {why}", void=lookup.void)
         record = lookup.record  # type: ignore[union-attr]
         assert record is not None
         if depth == 0:
@@ -289,6 +290,8 @@ class _Evaluator:
         outcome = await self.check(target, depth + 1)
         self.chain[step] = ("redirect", domain, target, outcome.result)
         if outcome.result == "none":
+            if outcome.void:
+                self.void += 1  # counted as evidence; the permerror follows anyway
             raise _Stop("permerror", f"redirect target {target} of {domain} has no SPF record (section 6.1)")
         return outcome
 
@@ -390,6 +393,8 @@ class _Evaluator:
         outcome = await self.check(target, depth + 1)
         self.chain[step] = ("include", domain, target, outcome.result)
         if outcome.result == "none":
+            if outcome.void:
+                self.void += 1  # counted as evidence; the permerror follows anyway
             raise _Stop("permerror", f"{mech.text!r} in {domain}: {outcome.problem} (section 5.2)")
         return _INCLUDE_RESULT[outcome.result]
 

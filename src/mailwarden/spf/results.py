@@ -134,11 +134,16 @@ class Network:
 
 @dataclass(frozen=True, slots=True)
 class PolicyRecord:
-    """One record reached by the policy walk."""
+    """One record reached by the policy walk.
+
+    Status: "ok", "none" (no record / no such name), "multiple" (one entry per
+    record found), "syntax", "temperror", or "void" (an ``a``/``mx``/``exists``
+    target that does not exist or has no records; ``via`` is the term kind).
+    """
 
     domain: str
     record: str | None
-    status: str  # "ok", "none", "multiple", "syntax", "temperror", "void"
+    status: str
     problem: str | None = None
     depth: int = 0
     via: str | None = None  # "include" / "redirect" / None for the top
