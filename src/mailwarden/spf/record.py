@@ -50,6 +50,7 @@ _CIDR4 = r"(3[0-2]|[12]?[0-9])"
 _CIDR6 = r"(12[0-8]|1[01][0-9]|[1-9]?[0-9])"
 #: ip4 terms, the most common by far (the address is validated by inet_pton: strict dotted quad).
 _IP4_TERM = re.compile(r"([-+?~]?)ip4:([0-9.]{7,15})(?:/(3[0-2]|[12]?[0-9]))?")
+_IP6_TERM = re.compile(r"([-+?~]?)ip6:([0-9A-Fa-f:.]+?)(?:/" + _CIDR6 + r")?")
 _FAST_TERM = re.compile(
     r"([-+?~]?)(?:"
     r"ip6:([0-9A-Fa-f:.]+?)(?:/" + _CIDR6 + r")?"
@@ -62,6 +63,7 @@ _new_tuple = tuple.__new__
 _from_bytes = int.from_bytes
 _inet_pton = socket.inet_pton
 _AF_INET = socket.AF_INET
+_AF_INET6 = socket.AF_INET6
 _TOPLABEL = re.compile(r"[A-Za-z0-9]*[A-Za-z][A-Za-z0-9]*|[A-Za-z0-9]+-[A-Za-z0-9-]*[A-Za-z0-9]")
 
 
@@ -246,18 +248,33 @@ def _parse(text: str) -> SPFRecord:
     for term in text[6:].split(" "):
         if not term:
             continue
-        fast = _IP4_TERM.fullmatch(term)
-        if fast is not None:  # the most common term, inline
-            qualifier, net, cidr = fast.groups()
-            try:
-                value = _from_bytes(_inet_pton(_AF_INET, net), "big")
-            except OSError:
-                value = -1
-            if value >= 0:
-                prefix = int(cidr) if cidr else 32
-                mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "ip4", term, None, 32, 128, 4, value,
-                                                         prefix, 32 - prefix, value >> (32 - prefix))))
-                continue
+        head = term[:5]
+        if "ip4:" in head:  # the most common terms, inline
+            fast = _IP4_TERM.fullmatch(term)
+            if fast is not None:
+                qualifier, net, cidr = fast.groups()
+                try:
+                    value = _from_bytes(_inet_pton(_AF_INET, net), "big")
+                except OSError:
+                    value = -1
+                if value >= 0:
+                    prefix = int(cidr) if cidr else 32
+                    mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "ip4", term, None, 32, 128, 4, value,
+                                                             prefix, 32 - prefix, value >> (32 - prefix))))
+                    continue
+        elif "ip6:" in head:
+            fast = _IP6_TERM.fullmatch(term)
+            if fast is not None:
+                qualifier, net, cidr = fast.groups()
+                try:
+                    value = _from_bytes(_inet_pton(_AF_INET6, net), "big")
+                except OSError:
+                    value = -1
+                if value >= 0:
+                    prefix = int(cidr) if cidr else 128
+                    mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "ip6", term, None, 32, 128, 6, value,
+                                                             prefix, 128 - prefix, value >> (128 - prefix))))
+                    continue
         else:
             fast = _FAST_TERM.fullmatch(term)
             if fast is not None:
