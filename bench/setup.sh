@@ -12,7 +12,7 @@ if [ ! -x "$here/.venv/bin/python" ]; then
 fi
 "$here/.venv/bin/python" -m pip install --quiet --upgrade pip
 "$here/.venv/bin/python" -m pip install --quiet -r "$here/requirements-ref.txt"
-"$here/.venv/bin/python" -c "import dkim, spf, authheaders, nacl; print('bench/.venv ok: dkimpy', dkim.__version__ if hasattr(dkim, '__version__') else '', 'pyspf', spf.__version__)"
+"$here/.venv/bin/python" -c "import dkim, spf, authheaders, nacl, importlib.metadata as m; print('bench/.venv ok:', ', '.join(p + ' ' + m.version(p) for p in ('dkimpy', 'pyspf', 'authheaders', 'PyNaCl')))"
 
 if ! command -v npm >/dev/null 2>&1; then
     echo "setup.sh: npm not found; install Node.js >= 18 to benchmark mailauth" >&2
