@@ -137,3 +137,10 @@ def test_parse_is_cached_and_results_immutable():
 def test_huge_record_is_refused_quickly():
     rec = parse_record("v=spf1 " + "a" * 70_000)
     assert not rec.ok and "longer than" in rec.error
+
+
+def test_control_characters_in_domains_are_errors_on_every_path():
+    for term in ("include:foo\x00.example.com", "include:foo\x7f.example.com", "exists:a\x01.example.com",
+                 "a:b\x02.example.com", "mx:b.ex\tample.com"):
+        rec = parse_record("v=spf1 " + term)
+        assert not rec.ok and repr(term) in rec.error, term

@@ -213,9 +213,9 @@ def query_name(name: str) -> str | None:
         name = truncate_domain(name)
     if not name or not name.isascii():
         return None
-    for label in name.split("."):
-        if not label or len(label) > 63:
-            return None
+    labels = name.split(".")
+    if "" in labels or max(map(len, labels)) > 63:
+        return None
     return name if _BAD_NAME.search(name) is None else None
 
 

@@ -48,9 +48,10 @@ _IP6_CHARS = re.compile(r"[0-9A-Fa-f:.]+")
 _LITERAL_DOMAIN = r"[\x21-\x24\x26-\x2e\x30-\x7e]+"  # macro-literal without "%" and "/"
 _CIDR4 = r"(3[0-2]|[12]?[0-9])"
 _CIDR6 = r"(12[0-8]|1[01][0-9]|[1-9]?[0-9])"
-#: ip4 terms, the most common by far (the address is validated by inet_pton: strict dotted quad).
-_IP4_TERM = re.compile(r"([-+?~]?)ip4:([0-9.]{7,15})(?:/(3[0-2]|[12]?[0-9]))?")
-_IP6_TERM = re.compile(r"([-+?~]?)ip6:([0-9A-Fa-f:.]+?)(?:/" + _CIDR6 + r")?")
+_QUALIFIER = {"+": "+", "-": "-", "~": "~", "?": "?"}
+#: ip4-cidr-length / ip6-cidr-length values without leading zeros (section 12).
+_CIDR4_VALUES = {str(n): n for n in range(33)}
+_CIDR6_VALUES = {str(n): n for n in range(129)}
 _FAST_TERM = re.compile(
     r"([-+?~]?)(?:"
     r"ip6:([0-9A-Fa-f:.]+?)(?:/" + _CIDR6 + r")?"
@@ -248,33 +249,32 @@ def _parse(text: str) -> SPFRecord:
     for term in text[6:].split(" "):
         if not term:
             continue
-        head = term[:5]
-        if "ip4:" in head:  # the most common terms, inline
-            fast = _IP4_TERM.fullmatch(term)
-            if fast is not None:
-                qualifier, net, cidr = fast.groups()
-                try:
-                    value = _from_bytes(_inet_pton(_AF_INET, net), "big")
-                except OSError:
-                    value = -1
-                if value >= 0:
-                    prefix = int(cidr) if cidr else 32
-                    mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "ip4", term, None, 32, 128, 4, value,
-                                                             prefix, 32 - prefix, value >> (32 - prefix))))
-                    continue
-        elif "ip6:" in head:
-            fast = _IP6_TERM.fullmatch(term)
-            if fast is not None:
-                qualifier, net, cidr = fast.groups()
-                try:
-                    value = _from_bytes(_inet_pton(_AF_INET6, net), "big")
-                except OSError:
-                    value = -1
-                if value >= 0:
-                    prefix = int(cidr) if cidr else 128
-                    mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "ip6", term, None, 32, 128, 6, value,
-                                                             prefix, 128 - prefix, value >> (128 - prefix))))
-                    continue
+        qualifier = _QUALIFIER.get(term[0])
+        body = term[1:] if qualifier else term
+        kind = body[:4]
+        if kind == "ip4:" or kind == "ip6:":  # the most common terms, inline (same grammar, section 5.6)
+            net, slash, cidr = body[4:].partition("/")
+            v4 = kind == "ip4:"
+            prefix = (_CIDR4_VALUES if v4 else _CIDR6_VALUES).get(cidr, -1) if slash else (32 if v4 else 128)
+            try:
+                value = _from_bytes(_inet_pton(_AF_INET if v4 else _AF_INET6, net), "big") if prefix >= 0 else -1
+            except OSError:
+                value = -1
+            if value >= 0:
+                shift = (32 if v4 else 128) - prefix
+                mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "ip4" if v4 else "ip6", term, None,
+                                                         32, 128, 4 if v4 else 6, value, prefix, shift,
+                                                         value >> shift)))
+                continue
+        elif body == "all":
+            mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "all", term, None, 32, 128, 0, 0, 0, 0, 0)))
+            continue
+        elif body[:8] == "include:" and "%" not in body and "/" not in body and body.isprintable():
+            domain = _literal_domain_spec(body[8:])
+            if domain is not None:
+                mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "include", term, domain,
+                                                         32, 128, 0, 0, 0, 0, 0)))
+                continue
         else:
             fast = _FAST_TERM.fullmatch(term)
             if fast is not None:
