@@ -35,3 +35,20 @@ def test_key_fetched_once_for_dkim_and_arc():
     assert result.arc.cv == "pass"
     key_questions = [q for q in resolver.queries if q[0] == "k._domainkey.list.example"]
     assert key_questions == [("k._domainkey.list.example", "TXT")]
+
+
+def test_spf_cache_is_reused_between_messages():
+    from mailwarden.spf.cache import RecordCache
+
+    resolver = SnapshotResolver.from_dict({"list.example": {"TXT": ["v=spf1 ip4:192.0.2.0/24 -all"]}})
+    message = parse_message(b"From: a@list.example\r\nSubject: s\r\n\r\nbody\r\n")
+    cache = RecordCache()
+
+    async def twice():
+        for _ in range(2):
+            result = await check_message(resolver, message, authserv_id="mx.example", ip="192.0.2.1",
+                                         helo="h.example", mail_from="a@list.example", spf_cache=cache)
+            assert result.spf.result == "pass"
+
+    asyncio.run(twice())
+    assert resolver.queries.count(("list.example", "TXT")) == 1

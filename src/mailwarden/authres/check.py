@@ -25,6 +25,8 @@ from mailwarden.authres.trust import TrustReport, untrusted_claims
 if TYPE_CHECKING:
     from mailwarden.dns.base import Resolver
     from mailwarden.message.model import Message
+    from mailwarden.message.received import ReceivedHop
+    from mailwarden.spf.cache import RecordCache
 
 
 @dataclass(frozen=True)
@@ -81,10 +83,7 @@ class CheckResult:
 def envelope_from_message(message: Message, ip: str | None = None, helo: str | None = None,
                           mail_from: str | None = None) -> Envelope:
     """Fill what the caller did not give from the Return-Path and the trust-boundary Received hop."""
-    # loopback hops are content filters on the receiving host (amavis, spamd) and LMTP hops
-    # are the hand-off to the mailbox store: neither is the SMTP client at the border
-    hop = next((h for h in message.received[:100]
-                if h.ip and not _loopback(h.ip) and h.protocol != "LMTP"), None)
+    hop = _border_hop(message) if ip is None else None
     ip_source = helo_source = mail_from_source = None
     if ip is not None:
         ip_source = "option"
@@ -101,6 +100,22 @@ def envelope_from_message(message: Message, ip: str | None = None, helo: str | N
         mail_from, mail_from_source = message.return_path, "return-path"
     used_hop = hop.index if hop is not None and "received" in (ip_source, helo_source) else None
     return Envelope(ip, helo, mail_from, ip_source, helo_source, mail_from_source, used_hop)
+
+
+def _border_hop(message: Message) -> ReceivedHop | None:
+    """The topmost Received hop whose client is the SMTP peer at the border.
+
+    Loopback hops are content filters on the receiving host (amavis, spamd) and LMTP
+    hops are the hand-off to the mailbox store: neither is the border client. Hops are
+    parsed lazily, at most 100 of them.
+    """
+    from mailwarden.message.received import parse_received
+
+    for index, value in enumerate(message.get_all("Received")[:100]):
+        hop = parse_received(value, index)
+        if hop.ip and not _loopback(hop.ip) and hop.protocol != "LMTP":
+            return hop
+    return None
 
 
 def _loopback(ip: str) -> bool:
@@ -122,8 +137,13 @@ async def check_message(
     mail_from: str | None = None,
     mode: str = "rfc9989",
     now: float | None = None,
+    spf_cache: RecordCache | None = None,
 ) -> CheckResult:
-    """Run every check on ``message`` and build the Authentication-Results line."""
+    """Run every check on ``message`` and build the Authentication-Results line.
+
+    ``spf_cache`` lets a long-running caller (a mail filter) keep parsed SPF
+    policies between messages; DKIM keys are fetched once per message.
+    """
     from mailwarden.arc import verify_chain
     from mailwarden.dkim import verify_message
     from mailwarden.dkim.keys import KeyCache
@@ -137,7 +157,8 @@ async def check_message(
     async def run_spf() -> Any:
         if envelope.ip is None:
             return None
-        return await evaluate_spf(resolver, envelope.ip, envelope.mail_from or "", envelope.helo or "", now=now)
+        return await evaluate_spf(resolver, envelope.ip, envelope.mail_from or "", envelope.helo or "",
+                                  cache=spf_cache, now=now)
 
     # DKIM and ARC share one key cache and one body-hash context: no key is fetched twice.
     keys, context = KeyCache(), MessageContext(message)
