@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from mailwarden.allowlist import results as r
+from mailwarden.allowlist.formats.tokens import TokenStream
 from mailwarden.allowlist.patterns import PatternError, classify_token
 from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
 
@@ -137,27 +138,7 @@ def _tokens(lines: list[str], out: Collector):
             i = j
 
 
-class _Parser:
-    def __init__(self, tokens) -> None:
-        self.it = iter(tokens)
-        self.ahead: tuple | None = None
-        self.last_line = 1
-        self.depth = 0
-
-    def peek(self):
-        if self.ahead is None:
-            try:
-                self.ahead = next(self.it)
-                self.last_line = self.ahead[2]
-            except StopIteration:
-                self.ahead = ("eof", "", self.last_line)
-        return self.ahead
-
-    def next(self):
-        tok = self.peek()
-        if tok[0] != "eof":
-            self.ahead = None
-        return tok
+class _Parser(TokenStream):
 
     def object(self, closing: str | None, line: int, into: _Object | None = None) -> _Object:
         obj = into if into is not None else _Object(line=line)

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from mailwarden.allowlist import results as r
+from mailwarden.allowlist.formats.tokens import TokenStream
 from mailwarden.allowlist.patterns import PatternError, classify_token
 from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
 
@@ -125,27 +126,7 @@ def _tokens(text: str):
             raise _Stop(line, f"unexpected character {c!r}")
 
 
-class _Parser:
-    def __init__(self, tokens) -> None:
-        self.it = iter(tokens)
-        self.ahead: tuple | None = None
-        self.last = 1
-        self.depth = 0
-
-    def peek(self):
-        if self.ahead is None:
-            try:
-                self.ahead = next(self.it)
-                self.last = self.ahead[2]
-            except StopIteration:
-                self.ahead = ("eof", "", self.last)
-        return self.ahead
-
-    def next(self):
-        tok = self.peek()
-        if tok[0] != "eof":
-            self.ahead = None
-        return tok
+class _Parser(TokenStream):
 
     def expect(self, kind: str):
         tok = self.next()

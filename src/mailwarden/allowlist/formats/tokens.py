@@ -1,0 +1,33 @@
+"""A one-token look-ahead over ``(kind, value, line)`` tokens, shared by the
+rspamd (UCL) and Sieve (RFC 5228) parsers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+Token = tuple[str, str, int]
+
+
+class TokenStream:
+    """``peek()`` / ``next()`` over tokens; the end is an ``("eof", "", last line)`` token."""
+
+    def __init__(self, tokens: Iterable[Token]) -> None:
+        self.it = iter(tokens)
+        self.ahead: Token | None = None
+        self.last_line = 1
+        self.depth = 0
+
+    def peek(self) -> Token:
+        if self.ahead is None:
+            try:
+                self.ahead = next(self.it)
+                self.last_line = self.ahead[2]
+            except StopIteration:
+                self.ahead = ("eof", "", self.last_line)
+        return self.ahead
+
+    def next(self) -> Token:
+        tok = self.peek()
+        if tok[0] != "eof":
+            self.ahead = None
+        return tok
