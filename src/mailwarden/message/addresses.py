@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from mailwarden.message.encoded_words import decode_header_text
+from mailwarden.message.lexical import scan_comment, scan_quoted
 
 #: Hard cap on addresses taken from one header (a hostile To with 1M entries).
 MAX_ADDRESSES = 1000
@@ -70,33 +71,11 @@ def tokenize(text: str) -> list[Token]:
         if ch in " \t\r\n":
             i += 1
         elif ch == '"':
-            j, buf = i + 1, []
-            while j < n and text[j] != '"':
-                if text[j] == "\\" and j + 1 < n:
-                    j += 1
-                buf.append(text[j])
-                j += 1
-            tokens.append(("qs", "".join(buf)))
-            i = j + 1
+            i, content = scan_quoted(text, i)
+            tokens.append(("qs", content))
         elif ch == "(":
-            depth, j, buf = 1, i + 1, []
-            while j < n and depth:
-                c = text[j]
-                if c == "\\" and j + 1 < n:
-                    j += 1
-                    buf.append(text[j])
-                elif c == "(":
-                    depth += 1
-                    buf.append(c)
-                elif c == ")":
-                    depth -= 1
-                    if depth:
-                        buf.append(c)
-                else:
-                    buf.append(c)
-                j += 1
-            tokens.append(("comment", "".join(buf)))
-            i = j
+            i, content = scan_comment(text, i)
+            tokens.append(("comment", content))
         elif ch == "[":
             j = text.find("]", i)
             j = n if j < 0 else j + 1

@@ -25,6 +25,8 @@ import re
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from mailwarden.message.lexical import scan_comment
+
 #: Only this much of one header is examined.
 MAX_PARSE = 64 * 1024
 #: At most this many results are kept from one header.
@@ -225,21 +227,8 @@ def _strip_comments(text: str) -> tuple[str, list[tuple[int, str]]]:
             length += len(out[-1])
             i = j + 1
         elif ch == "(":
-            depth, j, buf = 1, i + 1, []
-            while j < n and depth:
-                c = text[j]
-                if c == "\\" and j + 1 < n:
-                    buf.append(text[j + 1])
-                    j += 2
-                    continue
-                if c == "(":
-                    depth += 1
-                elif c == ")":
-                    depth -= 1
-                if depth:
-                    buf.append(c)
-                j += 1
-            comments.append((length, " ".join("".join(buf).split())))
+            j, content = scan_comment(text, i)
+            comments.append((length, " ".join(content.split())))
             out.append(" ")
             length += 1
             i = j
