@@ -134,3 +134,11 @@ def test_file_round_trip(tmp_path):
     path.write_text(json.dumps(SNAP))
     resolver = SnapshotResolver.from_file(path)
     assert q(resolver, "example.com", "TXT").texts()[1] == "v=DKIM1; k=rsa; p=MIIBIjANBgkq"
+
+
+def test_repeated_questions_are_answered_alike_and_still_logged(resolver):
+    first = q(resolver, "Example.COM.", "TXT")
+    again = q(resolver, "Example.COM.", "TXT")
+    other_spelling = q(resolver, "example.com", "TXT")
+    assert first == again == other_spelling
+    assert resolver.queries == [("example.com", "TXT")] * 3

@@ -99,6 +99,8 @@ class SnapshotResolver:
 
     def __init__(self, zone: Zone) -> None:
         self._zone = zone
+        # A snapshot never changes, so an answer can be reused for the same question as asked.
+        self._answers: dict[tuple[str, str], Answer] = {}
         self.queries: list[tuple[str, str]] = []
 
     @classmethod
@@ -111,6 +113,16 @@ class SnapshotResolver:
 
     def lookup(self, name: str, rdtype: str) -> Answer:
         """Synchronous lookup (the snapshot never waits)."""
+        answer = self._answers.get((name, rdtype))
+        if answer is not None:
+            self.queries.append((answer.name, answer.rdtype))
+            return answer
+        answer = self._lookup(name, rdtype)
+        if len(self._answers) < 100_000:
+            self._answers[(name, rdtype)] = answer
+        return answer
+
+    def _lookup(self, name: str, rdtype: str) -> Answer:
         rdtype = check_type(rdtype)
         qname = normalize_name(name)
         self.queries.append((qname, rdtype))
