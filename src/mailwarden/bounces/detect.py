@@ -88,7 +88,7 @@ def _dsn_recipients(ds: DeliveryStatus, text: str) -> list[BounceRecipient]:
         action = _normalize_action(rec.action, status)
         if status is None and action in ("failed", "delayed"):
             status = find_status(text) if text else None
-        reason = classify(status, diagnostic, action, text[:5000])
+        reason = classify(status, diagnostic, action, text[:5000], diagnostic_type=rec.diagnostic_type)
         if action == "delayed" and reason in ("undefined",):
             reason = "expired"
         out.append(BounceRecipient(address, action, status, diagnostic, reason, rec.remote_mta))

@@ -11,6 +11,10 @@ class of the code.
 from __future__ import annotations
 
 import re
+from functools import cache
+
+from mailwarden.bounces.reason_patterns import included
+from mailwarden.bounces.smtpcommand import BEFORE_DATA, failed_command
 
 #: Enhanced status code -> reason (RFC 3463 section 3, RFC 5248 registry).
 STATUS_REASONS: dict[str, str] = {
@@ -161,56 +165,161 @@ _TEXT_RULES: list[tuple[str, str]] = [
     ("filtered", r"filter|not accepting messages|not authorized to receive|"
                  r"refuses? (?:to )?accept|has chosen not to receive|does not receive mail"),
 ]
-_COMPILED = [(reason, re.compile(pattern)) for reason, pattern in _TEXT_RULES]
-
-#: Reasons whose text match is trusted over a specific status code.
 _STRONG_TEXT = frozenset({
     "virusdetected", "failedstarttls", "requireptr", "authfailure", "mesgtoobig", "mailboxfull",
     "hasmoved", "suspend", "norelaying", "userunknown", "hostunknown", "spamdetected", "blocked",
     "toomanyconn", "expired", "speeding", "systemfull", "rejected", "policyviolation",
 })
-_AFTER_DATA = re.compile(r"after (?:end of )?data|after data command|during data", re.IGNORECASE)
+
+#: Reasons tried in order with :func:`_probe` (code, text and failed command together).
+_PROBE_ORDER = (
+    "mailboxfull", "mesgtoobig", "exceedlimit", "suspend", "hasmoved", "norelaying", "authfailure",
+    "userunknown", "filtered", "requireptr", "notcompliantrfc", "badreputation", "contenterror",
+    "rejected", "notaccept", "hostunknown", "virusdetected", "spamdetected", "speeding", "toomanyconn",
+    "policyviolation", "blocked",
+)
+#: Reasons tried in order by text alone when the code decided nothing specific.
+_TEXT_ORDER = (
+    "mailboxfull", "authfailure", "badreputation", "speeding", "spamdetected", "virusdetected",
+    "policyviolation", "norelaying", "systemerror", "networkerror", "suspend", "contenterror",
+    "systemfull", "notaccept", "expired", "failedstarttls", "securityerror", "suppressed", "mailererror",
+)
+#: Reasons a status code names only vaguely: the text is read again.
+_VAGUE = frozenset({"undefined", "onhold", "systemerror", "securityerror", "expired", "networkerror",
+                    "hostunknown", "userunknown"})
+#: Phrases that make a 5.1.1-style code mean something other than an unknown user.
+_NOT_USER = ("norelaying", "blocked", "mailboxfull", "hasmoved", "rejected", "notaccept", "speeding")
+
+
+_EMPTY_ADDRESS_REPLY = re.compile(r"\b[45]\d\d(?:\s*:)+\s")
+
+
+@cache
+def _fallback_rules() -> list[tuple[str, re.Pattern[str]]]:
+    return [(reason, re.compile(pattern)) for reason, pattern in _TEXT_RULES]
+
+
+def fold(text: str | None) -> str:
+    """Lower-cased, white space folded, bounded: the form every pattern is matched against."""
+    return " ".join((text or "")[:8000].lower().split())[:4000]
 
 
 def reason_from_text(text: str) -> str | None:
     """The first reason whose pattern matches ``text`` (case-insensitive)."""
     if not text:
         return None
-    low = " ".join(text.lower().split())[:4000]
-    for reason, pattern in _COMPILED:
+    low = fold(text)
+    for reason, pattern in _fallback_rules():
         if pattern.search(low):
             return reason
     return None
 
 
 def classify(status: str | None, diagnostic: str | None, action: str | None = None,
-             context: str | None = None) -> str:
-    """Classify one failed recipient (see the module docstring for the order).
+             context: str | None = None, *, command: str | None = None,
+             diagnostic_type: str | None = None) -> str:
+    """Classify one failed recipient.
 
-    ``context`` is the notification's human-readable text, read when the
-    diagnostic and the status say nothing specific.
+    1. A success code or ``delivered`` action is ``delivered``.
+    2. Each reason of :data:`_PROBE_ORDER` is probed with the status code's
+       reason (RFC 3463 section 3), the diagnostic text and the SMTP command
+       that failed (:func:`mailwarden.bounces.smtpcommand.failed_command`).
+    3. When the code says nothing specific, the text alone decides
+       (:data:`_TEXT_ORDER`), then the code's reason, its subject (X.6 content,
+       X.7 security), the action (``delayed`` is ``expired``) and the command
+       (refused at HELO/EHLO is ``blocked``).
+    4. Otherwise the notification's human-readable ``context`` is read the same way,
+       and last a looser ordered set of phrases.
     """
     if action == "delivered" or (status and status.startswith("2.")):
         return "delivered"
-    reason = _classify(status, diagnostic or "")
-    if reason in ("undefined", "systemerror", "securityerror") and context:
-        from_context = reason_from_text(context)
-        if from_context in _STRONG_TEXT or (reason == "undefined" and from_context):
+    dtype = (diagnostic_type or "smtp").lower()
+    low = fold(diagnostic)
+    cmd = command or failed_command(diagnostic) or failed_command(context)
+    if cmd is None and _EMPTY_ADDRESS_REPLY.search(low):
+        cmd = "DATA"  # "550 : User unknown": a reply naming no recipient answers the message, not RCPT
+    name = STATUS_REASONS.get(status or "")
+    reason = _decide(status, name, low, cmd, dtype, action)
+    if reason is None or reason in ("systemerror", "securityerror"):
+        context_low = fold(context)
+        from_context = _decide(None, None, context_low, cmd, "smtp", None) if context_low else None
+        if from_context in _STRONG_TEXT or (reason is None and from_context):
             reason = from_context
-    if reason == "userunknown" and _AFTER_DATA.search(diagnostic or ""):
-        reason = "filtered"
-    if status and status.startswith("4.") and reason == "hostunknown":
-        reason = "networkerror"
-    if reason == "undefined" and (action == "delayed" or (status and status.startswith("4."))):
-        reason = "expired"
+    if reason is None:
+        guess = reason_from_text(diagnostic or "")
+        if guess is None and context:
+            guess = reason_from_text(context)
+            guess = guess if guess in _STRONG_TEXT else None
+        reason = guess
+    if reason == "hostunknown" and (status or "").startswith("4."):
+        reason = "networkerror"  # a DNS lookup that may succeed later
+    if reason is None:
+        temporary = action == "delayed" or (status or "").startswith("4.")
+        reason = "expired" if temporary else "undefined"
     return reason
 
 
-def _classify(status: str | None, diagnostic: str) -> str:
-    text_reason = reason_from_text(diagnostic)
-    status_reason = STATUS_REASONS.get(status or "")
-    if text_reason in _STRONG_TEXT:
-        return text_reason
-    if status_reason:
-        return status_reason
-    return text_reason or "undefined"
+def _probe(reason: str, name: str | None, low: str, cmd: str | None) -> bool:
+    """Does the code/text/command evidence point at ``reason``?"""
+    if reason == "userunknown":
+        if cmd == "MAIL":
+            return False
+        if name == "userunknown":
+            if included("filtered", low) and not included("userunknown", low):
+                return False
+            return not any(included(other, low) for other in _NOT_USER)
+        return cmd in ("RCPT", None) and included("userunknown", low)
+    if reason == "filtered":
+        if name == "filtered":
+            return included("userunknown", low) or included("filtered", low)
+        if cmd in BEFORE_DATA:
+            return False
+        return included("filtered", low) or included("userunknown", low)
+    if reason == "rejected":
+        if name == "rejected":
+            return True
+        temp = name or "undefined"
+        if cmd == "MAIL" or (cmd == "DATA" and temp != "userunknown"):
+            return included("rejected", low)
+        return temp in ("undefined", "onhold", "securityerror", "systemerror") and included("rejected", low)
+    if reason == "notaccept":
+        return included("notaccept", low)
+    if reason == "policyviolation":
+        return included("policyviolation", low)
+    if reason == "hostunknown":
+        if cmd in ("MAIL", "HELO", "EHLO"):
+            return False
+        if name == "hostunknown":
+            return not included("networkerror", low)
+        return included("hostunknown", low)
+    if reason == "mesgtoobig" and name == "exceedlimit":
+        return False
+    return name == reason or included(reason, low)
+
+
+def _decide(status: str | None, name: str | None, low: str, cmd: str | None, dtype: str,
+            action: str | None) -> str | None:
+    if dtype == "smtp":
+        for reason in _PROBE_ORDER:
+            if _probe(reason, name, low, cmd):
+                return reason
+    if name is None or name in _VAGUE or dtype != "smtp":
+        for reason in _TEXT_ORDER:
+            if included(reason, low):
+                return reason
+        if name:
+            return name
+        subject = (status or "")[:3]
+        if subject in ("5.6", "4.6"):
+            return "contenterror"
+        if subject in ("5.7", "4.7"):
+            return "securityerror"
+        if dtype.startswith("x-unix"):
+            return "mailererror"
+        if included("syntaxerror", low):
+            return "syntaxerror"
+        if action == "delayed":
+            return "expired"
+        if cmd in ("EHLO", "HELO"):
+            return "blocked"
+    return name
