@@ -32,6 +32,56 @@ def canon_header(header: Header, canon: str) -> bytes:
     return header.raw if canon == "simple" else relaxed_header(header)
 
 
+#: Lower-case ``name:`` prefixes by field name (a few dozen names in practice; bounded).
+_NAME_PREFIX: dict[str, bytes] = {}
+_NAME_PREFIX_MAX = 4096
+
+
+def _name_prefix(name: str) -> bytes:
+    prefix = _NAME_PREFIX.get(name)
+    if prefix is None:
+        prefix = name.lower().encode("ascii", "replace") + b":"
+        if len(_NAME_PREFIX) < _NAME_PREFIX_MAX and len(name) <= 128:
+            _NAME_PREFIX[name] = prefix
+    return prefix
+
+
+def relaxed_headers(headers: Sequence[Header]) -> bytes:
+    """Section 3.4.2 for several fields at once: the same bytes as joining
+    :func:`relaxed_header` of each, with the value rules applied in a few
+    whole-buffer passes instead of one regex call per field.
+
+    Each value loses its CRLFs first (unfolding), so the values joined with CRLF
+    keep exactly one CRLF per field: white-space runs cannot cross it, a
+    space before it is a trailing one and a space after it a leading one.
+    """
+    names: list[bytes] = []
+    values: list[bytes] = []
+    for h in headers:
+        raw = h.raw
+        colon = raw.index(b":")
+        names.append(_name_prefix(h.name))
+        values.append((raw[colon + 1 : -2] if raw.endswith(b"\r\n") else raw[colon + 1 :]).replace(b"\r\n", b""))
+    if not names:
+        return b""
+    buf = b"\r\n".join(values) + b"\r\n"
+    if buf.count(b"\r\n") != len(values):
+        # a stray CR and LF around a removed CRLF formed a new one (hand-made fields only)
+        return b"".join(relaxed_header(h) for h in headers)
+    if b"\t" in buf:
+        buf = buf.replace(b"\t", b" ")
+    if b"  " in buf:
+        buf = _SPACE_RUN.sub(b" ", buf)
+    buf = buf.replace(b" \r\n", b"\r\n").replace(b"\r\n ", b"\r\n")
+    if buf[:1] == b" ":
+        buf = buf[1:]
+    parts = buf.split(b"\r\n")  # len(names) values and a final empty piece
+    out: list[bytes] = []
+    for name, value in zip(names, parts[:-1], strict=True):
+        out += (name, value, b"\r\n")
+    return b"".join(out)
+
+
 class HeaderIndex:
     """Header fields of one message by lower-case name, for h= selection (section 5.4.2)."""
 
@@ -60,13 +110,12 @@ def header_hash_input(selected: Iterable[Header], sig_header: Header, canon: str
     signature field itself with b= empty and without its final CRLF."""
     from mailwarden.dkim.signature import strip_b_value
 
-    parts = [canon_header(h, canon) for h in selected]
     stripped = Header(sig_header.name, strip_b_value(sig_header.raw))
-    last = canon_header(stripped, canon)
-    if last.endswith(b"\r\n"):
-        last = last[:-2]
-    parts.append(last)
-    return b"".join(parts)
+    if canon == "simple":
+        data = b"".join([h.raw for h in selected] + [stripped.raw])
+    else:
+        data = relaxed_headers([*selected, stripped])
+    return data[:-2] if data.endswith(b"\r\n") else data
 
 
 @dataclass(frozen=True)
@@ -134,10 +183,53 @@ class BodyHasher:
         return BodyHash(self.hash.digest(), self.total, self.hashed)
 
 
+_CONSTRUCTORS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
+#: Two spaces, or a space before CR: the only places (with tabs and a final space)
+#: where relaxed body canonicalization changes a CRLF body.
+_RELAX_NEEDED = re.compile(rb" [ \r]")
+
+
+def _already_canonical(data: bytes, relaxed: bool) -> bool:
+    """True when canonicalization would only drop trailing empty lines (section 3.4.3)
+    or, for relaxed, also find nothing to change (section 3.4.4 a/b): no tab, no
+    space run, no space at a line end. Only the stretch between the first and
+    the last space is searched for pairs (base64 parts have no space at all)."""
+    if not relaxed:
+        return True
+    if b"\t" in data or data.endswith(b" "):
+        return False
+    first = data.find(b" ")
+    if first < 0:
+        return True
+    return _RELAX_NEEDED.search(data, first, data.rfind(b" ") + 2) is None
+
+
+def _hash_as_is(data: bytes, relaxed: bool, hash_name: str, limit: int | None) -> BodyHash:
+    """Hash a body that needs no change but the trailing empty lines removed, without copying it."""
+    tail = data[-64:]
+    kept = tail.rstrip(b"\r\n")
+    end = len(data) - len(tail) + len(kept) if kept else len(data.rstrip(b"\r\n"))
+    total = end + 2 if end or not relaxed else 0  # the last line's CRLF; empty simple body = CRLF
+    hashed = total if limit is None else min(limit, total)
+    constructor = _CONSTRUCTORS.get(hash_name)
+    digest = constructor() if constructor else hashlib.new(hash_name)
+    if hashed:
+        if data[end : end + 2] == b"\r\n":
+            digest.update(memoryview(data)[:hashed])
+        else:
+            digest.update(memoryview(data)[: min(hashed, end)])
+            if hashed > end:
+                digest.update(b"\r\n"[: hashed - end])
+    return BodyHash(digest.digest(), total, hashed)
+
+
 def hash_body(body: bytes | None, canon: str, hash_name: str, limit: int | None = None) -> BodyHash:
-    """Hash a CRLF body in line-aligned chunks of about 64 KiB."""
-    hasher = BodyHasher(canon, hash_name, limit)
+    """Hash a CRLF body: directly when it is already canonical (the common case),
+    otherwise canonicalized in line-aligned chunks of about 64 KiB."""
     data = body or b""
+    if _already_canonical(data, canon == "relaxed"):
+        return _hash_as_is(data, canon == "relaxed", hash_name, limit)
+    hasher = BodyHasher(canon, hash_name, limit)
     size = len(data)
     pos = 0
     view = memoryview(data)

@@ -12,6 +12,7 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from mailwarden.errors import RecordSyntaxError
 from mailwarden.message.model import Header
@@ -32,11 +33,31 @@ _LENGTH = re.compile(r"[0-9]{1,76}\Z")
 _B64_TEXT = re.compile(r"[A-Za-z0-9+/]*={0,2}\Z")
 _LABEL = re.compile(r"(?!-)[A-Za-z0-9_-]{1,63}(?<!-)\Z")
 _FIELD_NAME = re.compile(r"[\x21-\x39\x3b-\x7e]+\Z")
-_B_TAG = re.compile(rb"((?:^|;)[ \t\r\n]*b[ \t\r\n]*=)[^;]*")
+#: A whole lower-cased h= list whose elements are all field names (':' is the only excluded printable).
+_HEADER_LIST = re.compile(r"[\x21-\x7e]*\Z")
+_FWS_RUN = r"[ \t\r\n]*"
+_TAG_NAME = r"[A-Za-z][A-Za-z0-9_]*"
+#: A whole tag-list in the common strict form (RFC 6376 section 3.2): tag=value elements separated by ';'.
+_TAG_LIST = re.compile(rf"(?:{_FWS_RUN}{_TAG_NAME}{_FWS_RUN}=[^;]*;)*{_FWS_RUN}{_TAG_NAME}{_FWS_RUN}=[^;]*;?{_FWS_RUN}")
+#: One element of such a list: (name, value without surrounding folding white space).
+_TAG_ITEM = re.compile(
+    rf"{_FWS_RUN}({_TAG_NAME}){_FWS_RUN}={_FWS_RUN}((?:[^;]*[^; \t\r\n])?){_FWS_RUN}(?:;|\Z)")
+#: Pure parses of values up to this length are memoized (h=, d=, s= repeat across messages).
+_MEMO_CHARS = 1024
+_B_EQ = re.compile(rb"b[ \t\r\n]*=")
 
 
 def decode_b64(value: str | None, tag: str) -> bytes:
     """Decode a base64 tag value with embedded folding white space (RFC 6376 section 3.5, b=/bh=)."""
+    if value is not None and value.isascii():
+        # fast path: what binascii's strict mode accepts, minus its excess padding, is exactly
+        # what the checks below accept (and decodes the same); anything else takes them for the message
+        text = value.encode("ascii").translate(None, b" \t\r\n")
+        if 0 < len(text) <= MAX_B64_CHARS and not len(text) % 4 and not text.endswith(b"==="):
+            try:
+                return binascii.a2b_base64(text, strict_mode=True)
+            except binascii.Error:
+                pass
     if value is None:
         raise RecordSyntaxError(f"{tag}= is missing")
     text = strip_fws(value)
@@ -75,6 +96,17 @@ def parse_canonicalization(value: str | None) -> tuple[str, str]:
 
 def parse_header_list(value: str | None, *, allow_empty: bool = False) -> tuple[str, ...]:
     """``h=`` colon-separated field names, lower-cased, white space ignored (section 3.5)."""
+    if value is not None and len(value) <= _MEMO_CHARS:
+        return _header_list_memo(value, allow_empty)
+    return _parse_header_list(value, allow_empty)
+
+
+@lru_cache(maxsize=1024)
+def _header_list_memo(value: str, allow_empty: bool) -> tuple[str, ...]:
+    return _parse_header_list(value, allow_empty)
+
+
+def _parse_header_list(value: str | None, allow_empty: bool) -> tuple[str, ...]:
     if value is None:
         raise RecordSyntaxError("h= is missing")
     text = strip_fws(value)
@@ -83,7 +115,10 @@ def parse_header_list(value: str | None, *, allow_empty: bool = False) -> tuple[
             return ()
         raise RecordSyntaxError("h= is empty")
     # an empty element ("from::to") names no field and contributes nothing (ARC suite ams_fields_h_mis_hdr)
-    names = tuple(n for n in text.lower().split(":") if n)
+    text = text.lower()
+    if _HEADER_LIST.match(text):  # every element a field name (or empty): no per-name check needed
+        return tuple(n for n in text.split(":") if n)
+    names = tuple(n for n in text.split(":") if n)
     for name in names:
         if not _FIELD_NAME.match(name):
             raise RecordSyntaxError(f"invalid header field name {name[:40]!r} in h=")
@@ -92,6 +127,17 @@ def parse_header_list(value: str | None, *, allow_empty: bool = False) -> tuple[
 
 def check_domain(value: str | None, tag: str) -> str:
     """A domain name (d=, s=, i= domain part): labels of letters, digits, '-' and '_' (section 3.5)."""
+    if value is not None and len(value) <= _MEMO_CHARS:
+        return _domain_memo(value, tag)
+    return _check_domain(value, tag)
+
+
+@lru_cache(maxsize=4096)
+def _domain_memo(value: str, tag: str) -> str:
+    return _check_domain(value, tag)
+
+
+def _check_domain(value: str | None, tag: str) -> str:
     if value is None:
         raise RecordSyntaxError(f"{tag}= is missing")
     if not value:
@@ -118,6 +164,12 @@ def parse_time(value: str | None, tag: str) -> int | None:
 def parse_tags(text: str, *, strict_separators: bool = False) -> TagList:
     """The tag-list of a signature header; ``strict_separators`` rejects empty
     elements such as ``;;`` (the ABNF of RFC 6376 section 3.2 allows only one trailing ``;``)."""
+    if _TAG_LIST.fullmatch(text):
+        # fast path: well-formed, no empty element but an optional trailing ';' (so the strict
+        # rule holds too); one findall yields the stripped pairs. Duplicates take the general path.
+        items = _TAG_ITEM.findall(text)
+        if len({name for name, _ in items}) == len(items):
+            return TagList(tuple(items))
     if strict_separators:
         parts = text.split(";")
         if any(not p.strip(" \t\r\n") for p in parts[:-1]):
@@ -134,10 +186,29 @@ def header_text(header: Header) -> str:
 
 
 def strip_b_value(raw: bytes) -> bytes:
-    """The raw header field with the b= value removed (section 3.7, "b= tag ... treated as empty")."""
+    """The raw header field with the b= value removed (section 3.7, "b= tag ... treated as empty").
+
+    The b= tag is the first ``b[FWS]=`` with only folding white space between it and the
+    previous ``;`` (or the colon). Candidates are found by a literal search; after a
+    rejected one the search resumes at the next ``;``, so the work stays linear.
+    """
     colon = raw.index(b":")
-    value = raw[colon + 1 :]
-    return raw[: colon + 1] + _B_TAG.sub(rb"\1", value, count=1)
+    start = colon + 1  # beginning of the current tag (after the colon or a ';')
+    pos = start
+    while True:
+        match = _B_EQ.search(raw, pos)
+        if match is None:
+            return raw
+        semi = raw.rfind(b";", pos, match.start())
+        if semi >= 0:
+            start = semi + 1
+        if not raw[start : match.start()].strip(b" \t\r\n"):
+            end = raw.find(b";", match.end())
+            return raw[: match.end()] + (raw[end:] if end >= 0 else b"")
+        semi = raw.find(b";", match.end())
+        if semi < 0:
+            return raw
+        start = pos = semi + 1
 
 
 @dataclass(frozen=True)
@@ -202,21 +273,23 @@ def parse_dkim_signature(header: Header) -> DKIMSignature:
     Raises :class:`RecordSyntaxError` naming the problem (the verifier reports it).
     """
     tags = parse_tags(header_text(header))
-    version = tags.get("v")
+    values = tags.as_dict()  # tags are unique (a duplicate is a syntax error)
+    get = values.get
+    version = get("v")
     if version is None:
         raise RecordSyntaxError("v= is missing")
     if version != "1":
         raise RecordSyntaxError(f"unsupported version v={version[:10]!r}")
-    algorithm, key_type, hash_name = parse_algorithm(tags.get("a"))
-    signature = decode_b64(tags.get("b"), "b")
-    body_hash = decode_b64(tags.get("bh"), "bh")
-    header_canon, body_canon = parse_canonicalization(tags.get("c"))
-    domain = check_domain(tags.get("d"), "d")
-    selector = check_domain(tags.get("s"), "s")
-    signed = parse_header_list(tags.get("h"))
+    algorithm, key_type, hash_name = parse_algorithm(get("a"))
+    signature = decode_b64(get("b"), "b")
+    body_hash = decode_b64(get("bh"), "bh")
+    header_canon, body_canon = parse_canonicalization(get("c"))
+    domain = check_domain(get("d"), "d")
+    selector = check_domain(get("s"), "s")
+    signed = parse_header_list(get("h"))
     if "from" not in signed:
         raise RecordSyntaxError("h= does not include From")
-    identity = tags.get("i")
+    identity = get("i")
     if identity is None:
         identity = "@" + domain
     else:
@@ -228,16 +301,16 @@ def parse_dkim_signature(header: Header) -> DKIMSignature:
             raise RecordSyntaxError(f"i= domain {idomain!r} is not within d={domain}")
         identity = f"{local}@{idomain}"
     length = None
-    if "l" in tags:
-        text = tags.get("l") or ""
+    if "l" in values:
+        text = get("l") or ""
         if not _LENGTH.match(text):
             raise RecordSyntaxError(f"l={text[:20]!r} is not a number")
         length = int(text)
-    query = tags.get("q")
+    query = get("q")
     if query is not None and "dns/txt" not in strip_fws(query).split(":"):
         raise RecordSyntaxError(f"unsupported query method q={query[:40]!r}")
-    timestamp = parse_time(tags.get("t"), "t")
-    expiration = parse_time(tags.get("x"), "x")
+    timestamp = parse_time(get("t"), "t")
+    expiration = parse_time(get("x"), "x")
     if timestamp is not None and expiration is not None and expiration < timestamp:
         raise RecordSyntaxError("x= is earlier than t=")
     return DKIMSignature(
