@@ -60,7 +60,7 @@ PATTERNS: dict[str, str] = {
         r"relay access|no open relay"
     ),
     "authfailure": (
-        r"\bspf\b.{0,60}(?:fail|not (?:pass|authorized|permitted))|per it'?s spf|spf record|spf check|"
+        r"\bspf\b.{0,60}(?:fail|not (?:pass|authorized|permitted))|per it'?s spf|spf check|"
         r"\bdmarc\b|\bdkim\b.{0,40}(?:fail|invalid)|not authorized to send (?:mail )?on behalf|"
         r"sender policy framework|authentication (?:failed|failure|check)|unauthenticated email|"
         r"does not pass (?:spf|dkim)|failed (?:spf|dkim)|message failed authentication|bad spf|"
@@ -183,7 +183,7 @@ PATTERNS: dict[str, str] = {
     "systemerror": (
         r"system error|internal error|server error|configuration error|local error|misconfigured|"
         r"temporar(?:y|ily) (?:failure|error|unavailable)|local delivery failed|queue file write error|"
-        r"unable to deliver|could not load drd|upstream error|transaction failed|service currently unavailable|"
+        r"could not load drd|upstream error|transaction failed|service currently unavailable|"
         r"server configuration|system failure|system problem|internal server"
     ),
     "networkerror": (
@@ -206,7 +206,7 @@ PATTERNS: dict[str, str] = {
     ),
     "failedstarttls": (
         r"starttls|tls is required|requiretls|must issue a starttls|tls negotiation fail|"
-        r"tls (?:handshake|connection) fail|encryption required"
+        r"tls (?:handshake|connection) fail|encryption required|does not support tls"
     ),
     "securityerror": (
         r"authentication required|authentication credentials invalid|delivery not authorized|"

@@ -251,6 +251,8 @@ def classify(status: str | None, diagnostic: str | None, action: str | None = No
             guess = reason_from_text(context)
             guess = guess if guess in _STRONG_TEXT else None
         reason = guess
+    if cmd == "MAIL" and reason in ("userunknown", "hostunknown", "filtered"):
+        reason = "rejected"  # "does not exist" in reply to MAIL FROM is about the sender
     if reason == "hostunknown" and (status or "").startswith("4."):
         reason = "networkerror"  # a DNS lookup that may succeed later
     if reason is None:
@@ -279,7 +281,9 @@ def _probe(reason: str, name: str | None, low: str, cmd: str | None) -> bool:
         if name == "rejected":
             return True
         temp = name or "undefined"
-        if cmd == "MAIL" or (cmd == "DATA" and temp != "userunknown"):
+        if cmd == "MAIL":  # refused at MAIL FROM: the sender was refused
+            return included("rejected", low) or "access denied" in low
+        if cmd == "DATA" and temp != "userunknown":
             return included("rejected", low)
         return temp in ("undefined", "onhold", "securityerror", "systemerror") and included("rejected", low)
     if reason == "notaccept":

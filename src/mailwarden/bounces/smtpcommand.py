@@ -22,6 +22,7 @@ _COMMAND = re.compile(
     r"initial\s+connection|connect(?:ion)?|greeting|quit|xforward)\b",
     re.IGNORECASE | re.MULTILINE,
 )
+_HELO_REFUSED = re.compile(r"my name was rejected", re.IGNORECASE)  # qmail: the HELO name was refused
 _NAMES = {
     "rcpt to": "RCPT", "rcpt": "RCPT", "mail from": "MAIL", "mail": "MAIL", "end of data": "DATA",
     "data": "DATA", "bdat": "DATA", "helo": "HELO", "ehlo": "EHLO", "starttls": "STARTTLS",
@@ -42,6 +43,8 @@ def failed_command(text: str | None) -> str | None:
     if not text:
         return None
     last = None
+    if _HELO_REFUSED.search(text[:_MAX]):
+        last = "HELO"
     for match in _COMMAND.finditer(text[:_MAX]):
         word = " ".join(match.group("cmd").lower().split())
         lead = " ".join(match.group(0)[: match.start("cmd") - match.start(0)].lower().split())

@@ -36,8 +36,8 @@ _FORMS: list[tuple[str, bool]] = [
     (rf"{_B}(?:[\"'][^\"']*[\"']\s*)?[\"']?<?(?:mailto:)?({_ADDR})>?[\"']?\s*:?\s*"
      rf"(?:\((?:generated from|expanded from|ultimately generated from)[^)]*\))?\s*:?\s*$", True),
     # "<a@b>: reason" or "a@b: reason"
-    (rf"{_B}<({_ADDR})>\]?\s*:\s*\S", True),
-    (rf"{_B}({_ADDR})\]?\s*:\s+\S", True),
+    (rf"{_B}<({_ADDR})>\]?\s*:\s*(?=\S)", True),
+    (rf"{_B}({_ADDR})\]?\s*:\s+(?=\S)", True),
     (rf"^\s*(?:undeliverable|undelivered|failed|returned)\s+to:?\s+<?({_ADDR})>?", True),
     # Sendmail "a@b... reason" / "<a@b>... reason"
     (rf"^\s*(?:\d{{3}}[ -](?:\d\.\d{{1,3}}\.\d{{1,3}} )?)?<?({_ADDR})>?\s*\.\.\.\s", True),
