@@ -27,7 +27,7 @@ from mailwarden.bounces.mime import Part, walk
 from mailwarden.bounces.original import from_parts, from_text
 from mailwarden.bounces.reasons import classify
 from mailwarden.bounces.results import BounceRecipient, BounceReport, OriginalMessage
-from mailwarden.bounces.status import find_reply_code, find_status
+from mailwarden.bounces.status import find_all_statuses, find_reply_code, find_status
 from mailwarden.message import Message
 
 MAX_RECIPIENTS = 1000
@@ -79,20 +79,86 @@ def _own_addresses(message: Message) -> set[str]:
     return own
 
 
+def _failure_status(text: str | None) -> str | None:
+    """The first failure code (4.x.x/5.x.x) in ``text``: a transcript's 2.x.x replies are skipped."""
+    status = find_status(text or "")
+    if status and status[0] == "2":
+        status = next((s for s in find_all_statuses(text or "") if s[0] in "45"), None)
+    return status
+
+
+def _line_about(text: str, address: str) -> str:
+    """The line of the notification naming ``address`` and the one after it (a per-recipient reason)."""
+    if not address or not text:
+        return ""
+    index = text.lower().find(address.lower())
+    if index < 0:
+        return ""
+    start = text.rfind("\n", 0, index) + 1
+    end = text.find("\n", index)
+    end = len(text) if end < 0 else end
+    following = text.find("\n", end + 1)
+    return text[start: len(text) if following < 0 else following][:2000]
+
+
+def _better_status(status: str | None, diagnostic: str | None, text: str, address: str, single: bool) -> str | None:
+    """A more specific code than a generic X.0.0 or X.4.7 Status field.
+
+    RFC 3463 section 3.5 asks that X.4.7 (delivery time expired) be replaced, when
+    possible, by the code of the problem met when delivery was attempted; X.0.0
+    says only the class. The specific code comes from the diagnostic, the
+    notification's line naming the recipient, or (one recipient) the whole text.
+    """
+    if status is None or not (status.endswith(".0.0") or status[2:] == "4.7"):
+        return status
+    if status.endswith(".0.0") and status in find_all_statuses(diagnostic or ""):
+        return status  # the remote server itself said only X.0.0
+    sources = [diagnostic or "", _line_about(text, address)] + ([text] if single else [])
+    for source in sources:
+        found = [s for s in find_all_statuses(source) if s[0] == status[0]]
+        if status[2:] == "4.7":
+            found = [s for s in found if s[2:] != "4.7"]
+            if found:
+                return found[-1]
+        else:
+            found = [s for s in found if not s.endswith(".0.0")]
+            if found:
+                return found[0]
+    return status
+
+
 def _dsn_recipients(ds: DeliveryStatus, text: str) -> list[BounceRecipient]:
     out = []
+    single = len(ds.recipients) == 1
     for rec in ds.recipients:
         address = rec.address or ""
         status = recipient_status(rec)
         diagnostic = rec.diagnostic
         action = _normalize_action(rec.action, status)
         if status is None and action in ("failed", "delayed"):
-            status = find_status(text) if text else None
+            status = _failure_status(text) if text else None
         reason = classify(status, diagnostic, action, text[:5000], diagnostic_type=rec.diagnostic_type)
         if action == "delayed" and reason in ("undefined",):
             reason = "expired"
+        if action in ("failed", "delayed"):
+            status = _better_status(status, diagnostic, text[:20000], address, single)
         out.append(BounceRecipient(address, action, status, diagnostic, reason, rec.remote_mta))
     return out
+
+
+_INLINE_DSN = re.compile(r"^(?:Reporting-MTA|Original-Envelope-Id|Final-Recipient)[ \t]*:", re.IGNORECASE | re.MULTILINE)
+_INLINE_FIELDS = re.compile(r"^Final-Recipient[ \t]*:(?:.*\n){1,6}?\s*(?:Action|Status)[ \t]*:",
+                            re.IGNORECASE | re.MULTILINE)
+
+
+def _inline_delivery_status(text: str) -> DeliveryStatus | None:
+    """RFC 3464 fields pasted into the text (a report whose MIME structure was lost)."""
+    sample = text[:200_000]
+    start = _INLINE_DSN.search(sample)
+    if start is None or _INLINE_FIELDS.search(sample, start.start()) is None:
+        return None
+    ds = parse_delivery_status(sample[start.start():])
+    return ds if ds.recipients else None
 
 
 def _scanned_recipients(text: str, message: Message, original: OriginalMessage | None,
@@ -109,10 +175,10 @@ def _scanned_recipients(text: str, message: Message, original: OriginalMessage |
         found = [by_key.get(a.lower()) or mta.Found(a, "", 0) for a in failed]
         total = max(total, len(found))
     out = []
-    whole_status = find_status(text)
+    whole_status = _failure_status(text)
     for item in found:
         diagnostic = item.diagnostic or None
-        status = find_status(diagnostic or "")
+        status = _failure_status(diagnostic)
         if status is None and len(found) == 1:
             status = whole_status
         if status is None:
@@ -146,6 +212,9 @@ def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
     if tree.max_depth_reached:
         notes.append("nested messages beyond the depth limit were not read")
     text = _report_text(parts)
+    if not text and not parts and message.body:
+        # a multipart declaration whose boundary never occurs: read the body as text
+        text = message.body[:500_000].decode("utf-8", "replace").replace("\r\n", "\n")
     top_ct = (message.get("Content-Type") or "").lower()
     report_type = ""
     m = re.search(r"report-type\s*=\s*\"?([a-z0-9-]+)", top_ct)
@@ -190,6 +259,16 @@ def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
                 mta=mta.identify_mta(message, text), reporting_mta=strip_type_value(reporting),
                 recipients_total=total, recipients_truncated=total > len(recipients), notes=tuple(notes))
         notes.append("delivery-status part without usable recipient fields; read the text instead")
+    elif (inline_ds := _inline_delivery_status(text)) is not None:
+        recipients = [r for r in _dsn_recipients(inline_ds, region) if r.address][:MAX_RECIPIENTS]
+        if recipients and any(r.action in ("failed", "delayed") for r in recipients):
+            notes.append("delivery-status fields read from the text (no message/delivery-status part)")
+            return BounceReport(
+                True, "dsn", tuple(recipients), _overall_reason(recipients), original,
+                mta=mta.identify_mta(message, text),
+                reporting_mta=strip_type_value(inline_ds.message_field("reporting-mta")),
+                recipients_total=inline_ds.total_recipients,
+                recipients_truncated=inline_ds.total_recipients > len(recipients), notes=tuple(notes))
 
     # 2b. A whole report forwarded as an attachment by a mail system
     if not _nested and mta.sender_looks_automated(message):

@@ -70,7 +70,7 @@ _SKIP_LOCAL = re.compile(r"^(?:mailer-daemon|postmaster|mailer_daemon|mail-daemo
 _STATUS_LINE = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,}|_{3,})")
 _MSGID_CONTEXT = re.compile(r"message-?id|references|in-reply-to|<[^>]*@[^>]*>\s*$", re.IGNORECASE)
 _TO_LINE = re.compile(r"^\s*(?:To|Cc)\s*:", re.IGNORECASE)
-_HEADERISH = re.compile(r"^\s*(?:From|Sender|Reply-To|Return-Path|Message-ID|In-Reply-To|References|Date|"
+_HEADERISH = re.compile(r"^\s*(?:From|(?:Original[- ])?Sender|Reply-To|Return-Path|Message-ID|In-Reply-To|References|Date|"
                         r"Cc|Bcc|Errors-To|X-[A-Za-z-]+|Delivered-To|Received|DKIM-Signature|"
                         r"MAIL FROM|Envelope-From|Mail from)\s*:", re.IGNORECASE)
 
