@@ -19,11 +19,11 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from mailwarden.spf.macros import (
+    MAX_DOMAIN,
     MacroString,
     MacroSyntaxError,
     literal_domain,
     parse_macro_string,
-    query_name,
 )
 
 #: Mechanisms that cause DNS lookups and count against the limit of 10 (section 4.6.4).
@@ -42,23 +42,27 @@ _DUAL_CIDR = re.compile(r"(?::(.*?))?(?:/([0-9]+))?(?://([0-9]+))?", re.DOTALL)
 _CIDR_NUMBER = re.compile(r"0|[1-9][0-9]{0,2}")
 _IP4 = re.compile(r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])(?:\.(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])){3}")
 _IP6_CHARS = re.compile(r"[0-9A-Fa-f:.]+")
-# toplabel = ( *alphanum ALPHA *alphanum ) / ( 1*alphanum "-" *( alphanum / "-" ) alphanum )
 #: The common terms, parsed without the general machinery (same grammar, sections 5 and 12).
 #: Anything else (modifiers, macros, upper case, errors) takes the general path.
-_LITERAL_DOMAIN = r"[\x21-\x24\x26-\x2e\x30-\x7e]+"  # macro-literal without "%" and "/"
+#: A literal domain-spec needing no further check but the 253-character cap (sections 7.1, 7.3):
+#: labels of 1-63 letters, digits, "_" or "-", a valid toplabel
+#: (``*alphanum ALPHA *alphanum`` or ``1*alphanum "-" *(alphanum / "-") alphanum``), optional final dot.
+_FAST_DOMAIN = (
+    r"(?:[0-9A-Za-z_-]{1,63}\.)+"
+    r"(?=[0-9A-Za-z-]{1,63}(?![0-9A-Za-z-]))"
+    r"(?:[0-9A-Za-z]*[A-Za-z][0-9A-Za-z]*|[0-9A-Za-z]+-[0-9A-Za-z-]*[0-9A-Za-z])\.?"
+)
+_FAST_DOMAIN_RE = re.compile(_FAST_DOMAIN)
 _CIDR4 = r"(3[0-2]|[12]?[0-9])"
 _CIDR6 = r"(12[0-8]|1[01][0-9]|[1-9]?[0-9])"
 _QUALIFIER = {"+": "+", "-": "-", "~": "~", "?": "?"}
 #: ip4-cidr-length / ip6-cidr-length values without leading zeros (section 12).
 _CIDR4_VALUES = {str(n): n for n in range(33)}
 _CIDR6_VALUES = {str(n): n for n in range(129)}
+#: exists, a and mx without the qualifier (the ones not recognised by their first characters).
 _FAST_TERM = re.compile(
-    r"([-+?~]?)(?:"
-    r"ip6:([0-9A-Fa-f:.]+?)(?:/" + _CIDR6 + r")?"
-    r"|(include|exists):(" + _LITERAL_DOMAIN + r")"
-    r"|(a|mx)(?::(" + _LITERAL_DOMAIN + r"))?(?:/" + _CIDR4 + r")?(?://" + _CIDR6 + r")?"
-    r"|(all)"
-    r")"
+    r"(exists):(" + _FAST_DOMAIN + r")"
+    r"|(a|mx)(?::(" + _FAST_DOMAIN + r"))?(?:/" + _CIDR4 + r")?(?://" + _CIDR6 + r")?"
 )
 _new_tuple = tuple.__new__
 _from_bytes = int.from_bytes
@@ -246,41 +250,56 @@ def _parse(text: str) -> SPFRecord:
     modifiers: list[Modifier] = []
     redirect: MacroString | None = None
     exp: MacroString | None = None
+    append = mechanisms.append
     for term in text[6:].split(" "):
         if not term:
             continue
         qualifier = _QUALIFIER.get(term[0])
         body = term[1:] if qualifier else term
+        qualifier = qualifier or "+"
         kind = body[:4]
-        if kind == "ip4:" or kind == "ip6:":  # the most common terms, inline (same grammar, section 5.6)
+        # The common terms inline (same grammar, sections 5.1, 5.2 and 5.6); a term they
+        # do not accept falls through to the general parser, which accepts it or names the error.
+        if kind == "ip4:":
             net, slash, cidr = body[4:].partition("/")
-            v4 = kind == "ip4:"
-            prefix = (_CIDR4_VALUES if v4 else _CIDR6_VALUES).get(cidr, -1) if slash else (32 if v4 else 128)
-            try:
-                value = _from_bytes(_inet_pton(_AF_INET if v4 else _AF_INET6, net), "big") if prefix >= 0 else -1
-            except OSError:
-                value = -1
-            if value >= 0:
-                shift = (32 if v4 else 128) - prefix
-                mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "ip4" if v4 else "ip6", term, None,
-                                                         32, 128, 4 if v4 else 6, value, prefix, shift,
-                                                         value >> shift)))
-                continue
+            prefix = _CIDR4_VALUES.get(cidr, -1) if slash else 32
+            if prefix >= 0:
+                try:
+                    value = _from_bytes(_inet_pton(_AF_INET, net), "big")
+                except OSError:
+                    pass
+                else:
+                    shift = 32 - prefix
+                    append(_new_tuple(Mechanism, (qualifier, "ip4", term, None, 32, 128, 4, value, prefix, shift,
+                                                  value >> shift)))
+                    continue
+        elif kind == "ip6:":
+            net, slash, cidr = body[4:].partition("/")
+            prefix = _CIDR6_VALUES.get(cidr, -1) if slash else 128
+            if prefix >= 0:
+                try:
+                    value = _from_bytes(_inet_pton(_AF_INET6, net), "big")
+                except (OSError, ValueError):
+                    pass
+                else:
+                    shift = 128 - prefix
+                    append(_new_tuple(Mechanism, (qualifier, "ip6", term, None, 32, 128, 6, value, prefix, shift,
+                                                  value >> shift)))
+                    continue
         elif body == "all":
-            mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "all", term, None, 32, 128, 0, 0, 0, 0, 0)))
+            append(_new_tuple(Mechanism, (qualifier, "all", term, None, 32, 128, 0, 0, 0, 0, 0)))
             continue
-        elif body[:8] == "include:" and "%" not in body and "/" not in body and body.isprintable():
-            domain = _literal_domain_spec(body[8:])
+        elif body[:8] == "include:":
+            domain = _fast_domain(body, 8, len(body))
             if domain is not None:
-                mechanisms.append(_new_tuple(Mechanism, (qualifier or "+", "include", term, domain,
-                                                         32, 128, 0, 0, 0, 0, 0)))
+                append(_new_tuple(Mechanism, (qualifier, "include", term, domain, 32, 128, 0, 0, 0, 0, 0)))
                 continue
         else:
-            fast = _FAST_TERM.fullmatch(term)
+            fast = _FAST_TERM.fullmatch(body)
             if fast is not None:
-                mech = _fast_mechanism(term, fast.groups())
+                mech = _fast_mechanism(qualifier, term, fast)
                 if mech is not None:
-                    mechanisms.append(mech)
+                    append(mech)
                     continue
         try:
             mod = _MODIFIER.fullmatch(term)
@@ -306,40 +325,30 @@ def _parse(text: str) -> SPFRecord:
 _parse_memo = lru_cache(maxsize=4096)(_parse)
 
 
-def _fast_mechanism(term: str, g: tuple[str | None, ...]) -> Mechanism | None:
-    """Build a mechanism from a :data:`_FAST_TERM` match; None sends the term to the general path."""
-    qualifier, ip6, c6, ie_kind, ie_domain, am_kind, am_domain, am_c4, am_c6, is_all = g
-    qualifier = qualifier or "+"
-    if ip6 is not None:
-        try:
-            value = int.from_bytes(socket.inet_pton(socket.AF_INET6, ip6), "big")
-        except (OSError, ValueError):
-            return None
-        prefix = int(c6) if c6 else 128
-        return _new_tuple(Mechanism, (qualifier, "ip6", term, None, 32, 128, 6, value, prefix,
-                                      128 - prefix, value >> (128 - prefix)))
-    if is_all is not None:
-        return _new_tuple(Mechanism, (qualifier, "all", term, None, 32, 128, 0, 0, 0, 0, 0))
-    if ie_kind is not None:
-        kind, spec_text, cidr4, cidr6 = ie_kind, ie_domain, None, None
+def _fast_mechanism(qualifier: str, term: str, fast: re.Match[str]) -> Mechanism | None:
+    """exists, a or mx from a :data:`_FAST_TERM` match; None sends the term to the general path."""
+    exists, exists_domain, kind, a_domain, cidr4, cidr6 = fast.groups()
+    if exists is not None:
+        kind = exists
+        domain = _fast_domain(exists_domain, 0, len(exists_domain))
+    elif a_domain is not None:
+        domain = _fast_domain(a_domain, 0, len(a_domain))
     else:
-        kind, spec_text, cidr4, cidr6 = am_kind, am_domain, am_c4, am_c6
-    domain = None
-    if spec_text is not None:
-        domain = _literal_domain_spec(spec_text)
-        if domain is None:
-            return None
+        domain = None
+    if domain is None and (exists is not None or a_domain is not None):
+        return None
     return _new_tuple(Mechanism, (qualifier, kind, term, domain, int(cidr4) if cidr4 else 32,
                                   int(cidr6) if cidr6 else 128, 0, 0, 0, 0, 0))
 
 
-def _literal_domain_spec(text: str) -> MacroString | None:
-    """A domain-spec without macros whose toplabel is valid (section 7.1), else None."""
-    name = text[:-1] if text.endswith(".") else text
-    dot = name.rfind(".")
-    if dot < 0 or not _TOPLABEL.fullmatch(name, dot + 1):
+def _fast_domain(text: str, start: int, end: int) -> MacroString | None:
+    """``text[start:end]`` as a literal domain-spec if :data:`_FAST_DOMAIN` accepts it and it
+    needs no truncation (sections 7.1, 7.3), else None (the general parser decides)."""
+    if _FAST_DOMAIN_RE.fullmatch(text, start, end) is None:
         return None
-    return literal_domain(text, query_name(text))
+    spec = text[start:end]
+    name = spec[:-1] if spec[-1] == "." else spec
+    return literal_domain(spec, name) if len(name) <= MAX_DOMAIN else None
 
 
 def _parse_modifier(term: str, name: str, value: str) -> Modifier:
