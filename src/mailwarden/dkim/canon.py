@@ -55,15 +55,12 @@ def relaxed_headers(headers: Sequence[Header]) -> bytes:
     keep exactly one CRLF per field: white-space runs cannot cross it, a
     space before it is a trailing one and a space after it a leading one.
     """
-    names: list[bytes] = []
-    values: list[bytes] = []
-    for h in headers:
-        raw = h.raw
-        colon = raw.index(b":")
-        names.append(_name_prefix(h.name))
-        values.append((raw[colon + 1 : -2] if raw.endswith(b"\r\n") else raw[colon + 1 :]).replace(b"\r\n", b""))
+    prefix = _NAME_PREFIX.get
+    names = [prefix(name) or _name_prefix(name) for name, _ in headers]
     if not names:
         return b""
+    # slicing off the final CRLF first would not change what replace() removes
+    values = [raw[raw.index(b":") + 1 :].replace(b"\r\n", b"") for _, raw in headers]
     buf = b"\r\n".join(values) + b"\r\n"
     if buf.count(b"\r\n") != len(values):
         # a stray CR and LF around a removed CRLF formed a new one (hand-made fields only)
@@ -76,10 +73,7 @@ def relaxed_headers(headers: Sequence[Header]) -> bytes:
     if buf[:1] == b" ":
         buf = buf[1:]
     parts = buf.split(b"\r\n")  # len(names) values and a final empty piece
-    out: list[bytes] = []
-    for name, value in zip(names, parts[:-1], strict=True):
-        out += (name, value, b"\r\n")
-    return b"".join(out)
+    return b"\r\n".join(map(bytes.__add__, names, parts)) + b"\r\n"
 
 
 class HeaderIndex:

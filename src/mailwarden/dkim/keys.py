@@ -148,6 +148,8 @@ class KeyCache:
     async def get(self, resolver: Resolver, selector: str, domain: str) -> KeyLookup:
         name = f"{selector}._domainkey.{domain}".lower()
         future = self._entries.get(name)
+        if future is not None and future.done():
+            return future.result()  # a key seen before: no await, no shield
         if future is None:
             future = asyncio.get_running_loop().create_future()
             self._entries[name] = future
