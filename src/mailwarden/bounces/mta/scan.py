@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import cache
 
 MAX_TEXT = 200_000
 MAX_FOUND = 1000
@@ -64,7 +65,13 @@ _FORMS: list[tuple[str, bool]] = [
     (rf"^\s*<?({_ADDR})>?\s+on\s+\w{{3}},", True),
     (rf"^\s*\S.*?\b<({_ADDR})>\s*$", False),
 ]
-_LINE_FORMS = [(re.compile(p, re.IGNORECASE), strong) for p, strong in _FORMS]
+
+
+@cache
+def _line_forms() -> list[tuple[re.Pattern[str], bool]]:
+    """The compiled forms, built on the first non-standard bounce (a DSN never needs them)."""
+    return [(re.compile(p, re.IGNORECASE), strong) for p, strong in _FORMS]
+
 _SKIP_LOCAL = re.compile(r"^(?:mailer-daemon|postmaster|mailer_daemon|mail-daemon|root|abuse|hostmaster|noreply|"
                          r"no-reply|bounces?|daemon)$", re.IGNORECASE)
 _STATUS_LINE = re.compile(r"^\s*(?:-{3,}|={3,}|\*{3,}|_{3,})")
@@ -93,7 +100,7 @@ def _context(lines: list[str], index: int, first_rest: str) -> str:
             continue
         if _STATUS_LINE.match(stripped):
             break
-        if _ADDR_RE.search(stripped) and out and _LINE_FORMS[0][0].match(line):
+        if _ADDR_RE.search(stripped) and out and _line_forms()[0][0].match(line):
             break
         out.append(stripped)
     return " ".join(out)[:1000]
@@ -120,7 +127,7 @@ def scan_recipients(text: str, exclude: set[str]) -> tuple[list[Found], int]:
             continue
         if _HEADERISH.match(line):
             continue
-        for form, strong in _LINE_FORMS:
+        for form, strong in _line_forms():
             match = form.search(line)
             if not match:
                 continue
