@@ -59,6 +59,14 @@ _QUALIFIER = {"+": "+", "-": "-", "~": "~", "?": "?"}
 #: ip4-cidr-length / ip6-cidr-length values without leading zeros (section 12).
 _CIDR4_VALUES = {str(n): n for n in range(33)}
 _CIDR6_VALUES = {str(n): n for n in range(129)}
+#: The text before ":" of an ip4/ip6 term, qualifier included -> (qualifier, kind, version,
+#: address family, address bits, valid prefix lengths): one dictionary lookup per term.
+_IP_TERMS = {
+    q + kind: (q or "+", kind, version, family, bits, cidrs)
+    for q in ("", "+", "-", "~", "?")
+    for kind, version, family, bits, cidrs in (("ip4", 4, socket.AF_INET, 32, _CIDR4_VALUES),
+                                               ("ip6", 6, socket.AF_INET6, 128, _CIDR6_VALUES))
+}
 #: exists, a and mx without the qualifier (the ones not recognised by their first characters).
 _FAST_TERM = re.compile(
     r"(exists):(" + _FAST_DOMAIN + r")"
@@ -254,39 +262,27 @@ def _parse(text: str) -> SPFRecord:
     for term in text[6:].split(" "):
         if not term:
             continue
+        # The common terms inline (same grammar, sections 5.1, 5.2 and 5.6); a term they
+        # do not accept falls through to the general parser, which accepts it or names the error.
+        name, _, network = term.partition(":")
+        ip = _IP_TERMS.get(name)
+        if ip is not None:
+            qualifier, kind, version, family, bits, cidrs = ip
+            net, slash, cidr = network.partition("/")
+            prefix = cidrs.get(cidr, -1) if slash else bits
+            try:
+                value = _from_bytes(_inet_pton(family, net), "big")
+            except (OSError, ValueError):
+                value = -1
+            if value >= 0 and prefix >= 0:
+                shift = bits - prefix
+                append(_new_tuple(Mechanism, (qualifier, kind, term, None, 32, 128, version, value, prefix, shift,
+                                              value >> shift)))
+                continue
         qualifier = _QUALIFIER.get(term[0])
         body = term[1:] if qualifier else term
         qualifier = qualifier or "+"
-        kind = body[:4]
-        # The common terms inline (same grammar, sections 5.1, 5.2 and 5.6); a term they
-        # do not accept falls through to the general parser, which accepts it or names the error.
-        if kind == "ip4:":
-            net, slash, cidr = body[4:].partition("/")
-            prefix = _CIDR4_VALUES.get(cidr, -1) if slash else 32
-            if prefix >= 0:
-                try:
-                    value = _from_bytes(_inet_pton(_AF_INET, net), "big")
-                except OSError:
-                    pass
-                else:
-                    shift = 32 - prefix
-                    append(_new_tuple(Mechanism, (qualifier, "ip4", term, None, 32, 128, 4, value, prefix, shift,
-                                                  value >> shift)))
-                    continue
-        elif kind == "ip6:":
-            net, slash, cidr = body[4:].partition("/")
-            prefix = _CIDR6_VALUES.get(cidr, -1) if slash else 128
-            if prefix >= 0:
-                try:
-                    value = _from_bytes(_inet_pton(_AF_INET6, net), "big")
-                except (OSError, ValueError):
-                    pass
-                else:
-                    shift = 128 - prefix
-                    append(_new_tuple(Mechanism, (qualifier, "ip6", term, None, 32, 128, 6, value, prefix, shift,
-                                                  value >> shift)))
-                    continue
-        elif body == "all":
+        if body == "all":
             append(_new_tuple(Mechanism, (qualifier, "all", term, None, 32, 128, 0, 0, 0, 0, 0)))
             continue
         elif body[:8] == "include:":
