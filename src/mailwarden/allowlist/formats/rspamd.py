@@ -19,6 +19,7 @@ import re
 from dataclasses import dataclass, field
 
 from mailwarden.allowlist import results as r
+from mailwarden.allowlist.formats.tokens import ParseStop as _Stop
 from mailwarden.allowlist.formats.tokens import TokenStream
 from mailwarden.allowlist.patterns import PatternError, classify_token
 from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
@@ -28,13 +29,6 @@ _PUNCT = set("{}[]=:;,")
 _AUTH_SYMBOLS = ("DMARC_POLICY_ALLOW", "R_DKIM_ALLOW", "R_SPF_ALLOW")
 _REGEX_ENTRY = re.compile(r"^/(.+)/([imsxurOL]*)$")
 _ALLOW_NAME = re.compile(r"white|welcome|allow|trust|safe", re.I)
-
-
-class _Stop(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
 
 
 @dataclass

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass
 
 from mailwarden.allowlist import results as r
+from mailwarden.allowlist.formats.tokens import ParseStop as _Stop
 from mailwarden.allowlist.formats.tokens import TokenStream
 from mailwarden.allowlist.patterns import PatternError, classify_token
 from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
@@ -28,13 +29,6 @@ _SENDER_HEADERS = frozenset({"from", "sender", "resent-from"})
 _AUTH_HEADERS = frozenset({"authentication-results", "arc-authentication-results"})
 _AUTH_KEYS = re.compile(r"\b(dmarc|dkim)\s*=\s*pass", re.I)
 _SPAM_HEADER = re.compile(r"^x-spam|^x-.*spam|^x-rspamd|^x-barracuda-spam", re.I)
-
-
-class _Stop(Exception):
-    def __init__(self, line: int, reason: str) -> None:
-        super().__init__(reason)
-        self.line = line
-        self.reason = reason
 
 
 @dataclass

@@ -8,6 +8,15 @@ from collections.abc import Iterable
 Token = tuple[str, str, int]
 
 
+class ParseStop(Exception):
+    """Parsing cannot go on at ``line``; what was parsed before it is kept."""
+
+    def __init__(self, line: int, reason: str) -> None:
+        super().__init__(reason)
+        self.line = line
+        self.reason = reason
+
+
 class TokenStream:
     """``peek()`` / ``next()`` over tokens; the end is an ``("eof", "", last line)`` token."""
 
