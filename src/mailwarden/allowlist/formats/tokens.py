@@ -5,10 +5,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from mailwarden.errors import MailwardenError
+
 Token = tuple[str, str, int]
 
 
-class ParseStop(Exception):
+class ParseStop(MailwardenError):
     """Parsing cannot go on at ``line``; what was parsed before it is kept."""
 
     def __init__(self, line: int, reason: str) -> None:
