@@ -20,6 +20,7 @@ import re
 from dataclasses import dataclass
 
 from mailwarden.allowlist import results as r
+from mailwarden.errors import MailwardenError
 from mailwarden.message.addresses import to_ascii_domain
 
 #: Longest pattern or address considered (RFC 5321 section 4.5.3.1 limits a path to 256 octets).
@@ -34,7 +35,7 @@ FAST_ADDRESS = re.compile(
 )
 
 
-class PatternError(ValueError):
+class PatternError(MailwardenError, ValueError):
     """A token that is not a usable sender pattern (the reason is the message)."""
 
 

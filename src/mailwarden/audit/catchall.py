@@ -24,7 +24,7 @@ import secrets
 import time
 from dataclasses import dataclass
 
-from mailwarden.errors import InputError
+from mailwarden.errors import InputError, MailwardenError
 
 #: Outcomes of :func:`probe_catch_all`.
 CATCH_ALL = "catch-all"
@@ -83,7 +83,7 @@ class CatchAllResult:
         return self.outcome in (CATCH_ALL, REJECTS_UNKNOWN)
 
 
-class _ProbeAbort(Exception):
+class _ProbeAbort(MailwardenError):
     """Internal: stop the dialogue with this outcome."""
 
     def __init__(self, outcome: str, detail: str) -> None:

@@ -10,11 +10,13 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mailwarden.errors import RecordSyntaxError
+
 _TAG_NAME = re.compile(r"[A-Za-z][A-Za-z0-9_]*\Z")
 _FWS = re.compile(r"[ \t\r\n]+")
 
 
-class TagListError(ValueError):
+class TagListError(RecordSyntaxError):
     """The text is not a valid tag-list; the message names the offending part."""
 
 
