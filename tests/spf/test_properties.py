@@ -8,6 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from mailwarden.spf import parse_record
+from mailwarden.spf.evaluate import valid_domain
 from mailwarden.spf.record import IPRun, _parse_mechanism
 
 qualifiers = st.sampled_from(["", "+", "-", "~", "?"])
@@ -82,3 +83,25 @@ def test_ip_run_scan_and_table_agree_with_term_by_term(nets, address, near):
         expected = next((i for i, m in enumerate(rec.mechanisms) if m.covers(version, value)), -1)
         fresh = IPRun(rec.mechanisms)
         assert [fresh.first_match(version, value) for _ in range(3)] == [expected] * 3  # scan, then tables
+
+
+def _valid_domain_by_labels(name: str) -> bool:
+    """Section 4.3 spelled out label by label (the definition the engine's one pattern replaces)."""
+    if not name or len(name) > 253 or name[0] == "[" or " " in name or not name.isascii():
+        return False
+    labels = name.split(".")
+    if len(labels) < 2 or labels[-1].isdigit():
+        return False
+    if any(not label or len(label) > 63 for label in labels):
+        return False
+    return not any(ch in name for ch in "\t\r\n\\")
+
+
+name_pieces = st.sampled_from([*"ab09.-_[] \t\r\n\\\x00\x7f\xe9", "\U0001f600", "a" * 63, "a" * 64, "1" * 70,
+                               "x" * 60 + "."])
+
+
+@settings(max_examples=2000, deadline=None)
+@given(st.lists(name_pieces, max_size=12).map("".join))
+def test_valid_domain_pattern_agrees_with_label_rules(name):
+    assert valid_domain(name) == _valid_domain_by_labels(name)

@@ -23,7 +23,7 @@ import re
 import socket
 import time
 
-from mailwarden.dns.base import Answer, Resolver, reverse_name
+from mailwarden.dns.base import Answer, Rcode, Resolver, reverse_name
 from mailwarden.errors import InputError
 from mailwarden.spf.cache import AddressSet, PolicyLookup, RecordCache
 from mailwarden.spf.macros import MacroString, MacroSyntaxError, MacroValues, parse_macro_string, query_name
@@ -38,8 +38,8 @@ MAX_PTR_NAMES = 10
 NEGATIVE_CACHE_TTL = 60
 
 _INCLUDE_RESULT = {"pass": True, "fail": False, "softfail": False, "neutral": False}
-_BAD_NAME = re.compile(r"[\t\r\n\\]")
 MATCH, NO_MATCH = "match", "no match"
+_NOERROR, _NXDOMAIN = Rcode.NOERROR, Rcode.NXDOMAIN
 
 
 class _Stop(Exception):
@@ -67,17 +67,15 @@ class _Outcome:
         self.void = void  # "none" because the name's TXT query found nothing
 
 
+#: Section 4.3 as one pattern: at least two labels of 1-63 ASCII characters other than
+#: ".", space, tab, CR, LF and "\\"; not starting with "["; the last label not all digits.
+_LABEL = r"[^. \t\r\n\\\x80-\U0010ffff]{1,63}"
+_VALID_DOMAIN = re.compile(r"(?!\[)(?:" + _LABEL + r"\.)+(?![0-9]+\Z)" + _LABEL)
+
+
 def valid_domain(name: str) -> bool:
     """Section 4.3: a multi-label name whose labels are 1..63 characters, at most 253 in all."""
-    if not name or len(name) > 253 or name[0] == "[" or " " in name or not name.isascii():
-        return False
-    labels = name.split(".")
-    if len(labels) < 2 or labels[-1].isdigit():
-        return False
-    for label in labels:
-        if not label or len(label) > 63:
-            return False
-    return _BAD_NAME.search(name) is None
+    return len(name) <= 253 and _VALID_DOMAIN.fullmatch(name) is not None
 
 
 def _address_value(text: str, version: int) -> int | None:
@@ -182,10 +180,11 @@ class _Evaluator:
             if hit is not None:
                 return hit  # type: ignore[return-value]
         answer = await self.resolver.query(name, "TXT")
-        if answer.failed:
-            raise _Stop("temperror", f"DNS {answer.rcode.value} looking up the SPF record of {name}")
-        if answer.void:
-            lookup = PolicyLookup("none", nxdomain=answer.nxdomain, void=True)
+        rcode = answer.rcode
+        if rcode is not _NOERROR and rcode is not _NXDOMAIN:  # SERVFAIL, TIMEOUT (Answer.failed)
+            raise _Stop("temperror", f"DNS {rcode.value} looking up the SPF record of {name}")
+        if rcode is _NXDOMAIN or not answer.records:  # a void lookup (Answer.void)
+            lookup = PolicyLookup("none", nxdomain=rcode is _NXDOMAIN, void=True)
         else:
             text, count = select_record(answer.texts())
             if count == 0:
@@ -306,7 +305,8 @@ class _Evaluator:
         """Section 5: whether a DNS-querying mechanism matches the connecting IP."""
         kind = mech.kind
         self.count_lookup(mech.text, domain)
-        target = await self.target(mech.domain, domain)
+        spec = mech.domain
+        target = spec.name if spec is not None and spec.literal is not None else await self.target(spec, domain)
         if kind == "include":
             return await self.include(mech, domain, target, depth)
         if target is None:
