@@ -7,7 +7,6 @@ receives one :class:`Options` argument named ``opts``.
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import json
 import sys
@@ -48,6 +47,8 @@ class Options:
 
     def run(self, job: Callable[[Resolver], Awaitable[T]]) -> T:
         """Run ``job(resolver)`` on a fresh event loop; always close the resolver (flushes recordings)."""
+        import asyncio  # lazy: commands that do no DNS do not pay for it
+
         resolver = self.make_resolver()
 
         async def runner() -> T:
