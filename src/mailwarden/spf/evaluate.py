@@ -173,10 +173,9 @@ class _Evaluator:
 
     async def fetch(self, name: str) -> PolicyLookup:
         """Section 4.4/4.5: the name's one ``v=spf1`` TXT record (cached by name)."""
-        key = name.lower()
         cache = self.cache
         if cache is not None:
-            hit = cache.get(key)
+            hit = cache.get(name.lower())
             if hit is not None:
                 return hit  # type: ignore[return-value]
         answer = await self.resolver.query(name, "TXT")
@@ -194,7 +193,7 @@ class _Evaluator:
             else:
                 lookup = PolicyLookup("ok", parse_record(text))  # type: ignore[arg-type]
         if cache is not None:
-            cache.put(key, lookup, answer.ttl or NEGATIVE_CACHE_TTL)
+            cache.put(name.lower(), lookup, answer.ttl or NEGATIVE_CACHE_TTL)
         return lookup
 
     # ------------------------------------------------------------------ check_host

@@ -229,8 +229,13 @@ def is_spf_record(text: str) -> bool:
 
 def select_record(texts: tuple[str, ...] | list[str]) -> tuple[str | None, int]:
     """Section 4.5: the one SPF record among TXT texts, and how many there were (0, 1 or more)."""
-    found = [t for t in texts if _VERSION.match(t)]
-    return (found[0] if len(found) == 1 else None), len(found)
+    found = None
+    count = 0
+    for text in texts:
+        if _VERSION.match(text) is not None:
+            found = text
+            count += 1
+    return (found if count == 1 else None), count
 
 
 def parse_record(text: str) -> SPFRecord:
