@@ -16,6 +16,12 @@ ip4 = st.builds(lambda n: str(ipaddress.IPv4Address(n)), st.integers(0, 2**32 - 
 ip6 = st.builds(lambda n: str(ipaddress.IPv6Address(n)), st.integers(0, 2**128 - 1))
 labels = st.from_regex(r"[a-z0-9]([a-z0-9-]{0,8}[a-z0-9])?", fullmatch=True)
 domains = st.lists(labels, min_size=1, max_size=3).map(lambda ls: ".".join([*ls, "example"]))
+# Shapes at the edges of the fast domain pattern: underscores, upper case, numeric and hyphenated
+# top labels, 63/64-character labels, names over 253 characters, a final dot, odd characters.
+odd_labels = st.sampled_from(["_spf", "a-b", "-a", "a-", "123", "1-2", "x1", "EXAMPLE", "a" * 63, "b" * 64, "",
+                              "a!b", "a[b", "c" * 60])
+odd_domains = st.tuples(st.lists(st.one_of(labels, odd_labels), min_size=1, max_size=6), st.booleans()).map(
+    lambda parts: ".".join(parts[0]) + ("." if parts[1] else ""))
 
 
 @st.composite
@@ -29,18 +35,18 @@ def terms(draw) -> str:
         cidr = draw(st.one_of(st.just(""), st.integers(0, 140).map(lambda c: f"/{c}")))
         return f"{q}ip6:{draw(ip6)}{cidr}"
     if kind in ("a", "mx"):
-        dom = draw(st.one_of(st.just(""), domains.map(lambda d: ":" + d)))
+        dom = draw(st.one_of(st.just(""), domains.map(lambda d: ":" + d), odd_domains.map(lambda d: ":" + d)))
         c4 = draw(st.one_of(st.just(""), st.integers(0, 40).map(lambda c: f"/{c}")))
         c6 = draw(st.one_of(st.just(""), st.integers(0, 140).map(lambda c: f"//{c}")))
         return f"{q}{kind}{dom}{c4}{c6}"
     if kind in ("include", "exists"):
-        return f"{q}{kind}:{draw(domains)}"
+        return f"{q}{kind}:{draw(st.one_of(domains, odd_domains))}"
     if kind == "all":
         return f"{q}all"
     return q + draw(st.sampled_from(["ip4:1.2.3", "ip4:01.2.3.4", "a:museum", "mx:abc.123", "ip6::1::2", "all."]))
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(terms())
 def test_fast_path_agrees_with_general_parser(term):
     rec = parse_record("v=spf1 " + term)

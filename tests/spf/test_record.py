@@ -144,3 +144,14 @@ def test_control_characters_in_domains_are_errors_on_every_path():
                  "a:b\x02.example.com", "mx:b.ex\tample.com"):
         rec = parse_record("v=spf1 " + term)
         assert not rec.ok and repr(term) in rec.error, term
+
+
+@pytest.mark.parametrize("kind", ["include", "exists", "a", "mx"])
+def test_literal_domain_over_253_characters_is_truncated_like_any_other(kind):
+    # Section 7.3: labels are cut from the left until the name fits; the fast path must not skip that.
+    long_name = ".".join(["x" * 60] * 4) + ".example.com"  # 258 characters
+    for spec in (long_name, long_name + "."):
+        mech = parse_record(f"v=spf1 {kind}:{spec}").mechanisms[0]
+        assert mech.domain.literal == spec
+        assert mech.domain.name == ".".join(["x" * 60] * 3) + ".example.com"
+    assert parse_record(f"v=spf1 {kind}:_spf.Example.COM.").mechanisms[0].domain.name == "_spf.Example.COM"
