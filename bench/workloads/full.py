@@ -1,7 +1,7 @@
 """Full check per message: SPF (RFC 7208) + DKIM (RFC 6376) + DMARC (RFC 7489/9989)
 and the Authentication-Results line (RFC 8601): messages/s.
 
-Tools: ``mailwarden`` (``mailwarden.authres.check.check_message``, the pipeline behind
+Tools: ``mailwarden`` (``mailwarden.check.pipeline.check_message``, the pipeline behind
 ``mailwarden check`` and the filter; it also evaluates ARC), ``authheaders``
 (``authenticate_message(spf=True, dkim=True, dmarc=True)`` with dkimpy's ``dnsfunc``
 and pyspf's lookup served from memory), ``authheaders-psl-memo`` (the same with its
@@ -29,7 +29,7 @@ def expected(entries: list[dict[str, Any]]) -> list[str]:
 
 def run_mailwarden(data: Path, runs: int, limit: int | None = None) -> dict[str, Any]:
     from bench.workloads._mailwarden import NOW, event_loop, snapshot_resolver
-    from mailwarden.authres.check import check_message
+    from mailwarden.check import check_message
     from mailwarden.message import parse_message
 
     messages, entries = load_messages(data, limit)

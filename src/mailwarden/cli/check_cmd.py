@@ -45,7 +45,7 @@ def _check_authserv_id(ctx: click.Context, param: click.Parameter, value: str | 
 def check(file: str, ip: str | None, helo: str | None, mail_from: str | None, authserv_id: str,
           dmarc_mode: str, opts: Options) -> None:
     """Evaluate SPF, DKIM, ARC and DMARC for FILE (a path or - for standard input)."""
-    from mailwarden.authres.check import check_message
+    from mailwarden.check import check_message
 
     message = read_message(file)
 

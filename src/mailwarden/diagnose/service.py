@@ -146,8 +146,8 @@ def auth_report(message: Message, boundary: Boundary, e: _Engines) -> dict[str, 
     Authentication-Results line is our re-verification under :data:`OWN_AUTHSERV_ID`.
     """
     from mailwarden.authres.build import build_authentication_results
-    from mailwarden.authres.check import CheckResult, Envelope
     from mailwarden.authres.trust import untrusted_claims
+    from mailwarden.check import CheckResult, Envelope
 
     hop = boundary.hop
     envelope = Envelope(

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import ed25519
 
 from mailwarden.arc import seal
-from mailwarden.authres.check import check_message
+from mailwarden.check import check_message
 from mailwarden.dkim import sign_message
 from mailwarden.dns.snapshot import SnapshotResolver
 from mailwarden.message import parse_message
