@@ -24,7 +24,7 @@ import socket
 import time
 
 from mailwarden.dns.base import Answer, Rcode, Resolver, reverse_name
-from mailwarden.errors import InputError
+from mailwarden.errors import InputError, MailwardenError
 from mailwarden.spf.cache import AddressSet, PolicyLookup, RecordCache
 from mailwarden.spf.macros import MacroString, MacroSyntaxError, MacroValues, parse_macro_string, query_name
 from mailwarden.spf.record import QUALIFIERS, IPRun, Mechanism, SPFRecord, parse_record, select_record
@@ -42,7 +42,7 @@ MATCH, NO_MATCH = "match", "no match"
 _NOERROR, _NXDOMAIN = Rcode.NOERROR, Rcode.NXDOMAIN
 
 
-class _Stop(Exception):
+class _Stop(MailwardenError):
     """Internal control flow: a permerror or temperror ends the whole evaluation.
 
     Never leaves this module: :func:`check_host` turns it into an :class:`SPFResult`.

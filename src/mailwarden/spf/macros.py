@@ -21,6 +21,8 @@ from dataclasses import dataclass
 from typing import NamedTuple
 from urllib.parse import quote
 
+from mailwarden.errors import RecordSyntaxError
+
 #: Macro letters allowed everywhere (RFC 7208 section 7.2).
 DOMAIN_LETTERS = frozenset("slodiphv")
 #: Letters allowed only in explanation text (section 7.2: c, r, t).
@@ -41,7 +43,7 @@ _ESCAPES = {"%": "%", "_": " ", "-": "%20"}
 _DIGITS_CAP = 255
 
 
-class MacroSyntaxError(ValueError):
+class MacroSyntaxError(RecordSyntaxError):
     """A macro string that does not follow RFC 7208 section 7.1 (internal to the parser)."""
 
 

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+from mailwarden.errors import RecordSyntaxError
 from mailwarden.spf.macros import (
     MAX_DOMAIN,
     MacroString,
@@ -218,8 +219,8 @@ class IPRun:
         return best
 
 
-class _TermError(ValueError):
-    pass
+class _TermError(RecordSyntaxError):
+    """Internal: one term of a record does not follow the ABNF of RFC 7208 section 12."""
 
 
 def is_spf_record(text: str) -> bool:
