@@ -150,7 +150,7 @@ def seal(
     aar_text = f"ARC-Authentication-Results: i={instance}; {head}" + "".join(f";\r\n {r}" for r in results)
     aar = Header("ARC-Authentication-Results", aar_text.encode("utf-8") + b"\r\n")
 
-    index = HeaderIndex(message.headers)
+    index = HeaderIndex(message.fields_by_name)
     if headers is None:
         names = [h for h in DEFAULT_HEADERS if h in index.by_name]
     else:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from mailwarden.message.model import Header
@@ -79,10 +79,15 @@ def relaxed_headers(headers: Sequence[Header]) -> bytes:
 class HeaderIndex:
     """Header fields of one message by lower-case name, for h= selection (section 5.4.2)."""
 
-    def __init__(self, headers: Sequence[Header]) -> None:
-        self.by_name: dict[str, list[Header]] = {}
+    def __init__(self, headers: Sequence[Header] | Mapping[str, Sequence[Header]]) -> None:
+        """From the fields in message order, or from ``Message.fields_by_name`` (already indexed)."""
+        if isinstance(headers, Mapping):
+            self.by_name: Mapping[str, Sequence[Header]] = headers
+            return
+        by_name: dict[str, list[Header]] = {}
         for h in headers:
-            self.by_name.setdefault(h.lname, []).append(h)
+            by_name.setdefault(h.name.lower(), []).append(h)
+        self.by_name = by_name
 
     def select(self, names: Iterable[str]) -> list[Header]:
         """Each name takes the bottom-most instance not used yet; a missing one contributes nothing."""

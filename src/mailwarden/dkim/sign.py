@@ -131,7 +131,7 @@ def sign_message(
     private_key, actual_type = load_private_key(bytes(private_key_pem))
     if actual_type != key_type:
         raise InputError(f"the key is {actual_type} but the algorithm is {algorithm}")
-    index = HeaderIndex(message.headers)
+    index = HeaderIndex(message.fields_by_name)
     if headers is None:
         names = [h for h in DEFAULT_HEADERS if h in index.by_name]
         names += ["from"]  # over-sign From: no second From can be added (section 8.15)

@@ -28,7 +28,7 @@ class MessageContext:
 
     def __init__(self, message: Message) -> None:
         self.message = message
-        self.index = HeaderIndex(message.headers)
+        self.index = HeaderIndex(message.fields_by_name)
         self._bodies: dict[tuple[str, str, int | None], BodyHash] = {}
 
     def body_hash(self, canon: str, hash_name: str, limit: int | None) -> BodyHash:

@@ -82,20 +82,29 @@ class Message:
     defects: tuple[str, ...] = field(default=())
 
     # ------------------------------------------------------------ raw access
+    @cached_property
+    def fields_by_name(self) -> dict[str, tuple[Header, ...]]:
+        """Header fields by lower-case name, each list topmost first (built once)."""
+        index: dict[str, list[Header]] = {}
+        for h in self.headers:
+            key = h.name.lower()
+            found = index.get(key)
+            if found is None:
+                index[key] = [h]
+            else:
+                found.append(h)
+        return {key: tuple(found) for key, found in index.items()}
+
     def header_fields(self, name: str) -> list[Header]:
         """All fields with this name, topmost first."""
-        lname = name.lower()
-        return [h for h in self.headers if h.lname == lname]
+        return list(self.fields_by_name.get(name.lower(), ()))
 
     def get_all(self, name: str) -> list[str]:
-        return [h.value for h in self.header_fields(name)]
+        return [h.value for h in self.fields_by_name.get(name.lower(), ())]
 
     def get(self, name: str, default: str | None = None) -> str | None:
-        lname = name.lower()
-        for h in self.headers:
-            if h.lname == lname:
-                return h.value
-        return default
+        found = self.fields_by_name.get(name.lower())
+        return found[0].value if found else default
 
     @property
     def has_body(self) -> bool:
