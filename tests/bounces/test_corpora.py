@@ -11,6 +11,7 @@ import json
 from collections import Counter, defaultdict
 
 import pytest
+from tests.conftest import require_path
 
 from mailwarden.bounces import analyze_bounce
 from mailwarden.message import parse_message
@@ -111,8 +112,7 @@ def test_sisimai_pass_rate(corpora):
 def test_sisimai_line_endings_agree(corpora, variant):
     folder = corpora / "bounces" / "sisimai-set-of-emails" / "maildir"
     path = folder / variant / "lhost-postfix-01.eml"
-    if not path.is_file():
-        pytest.skip(f"{path} not in the corpus")
+    require_path(path, "sisimai corpus file")
     out = _report(path)
     assert out["kind"] == "dsn" and out["recipients"][0]["status"] == "5.1.1"
     assert out["reason"] == "mailererror"  # Diagnostic-Code: x-unix; procmail: ... (a local delivery program)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from tests.conftest import require_path
 
 from mailwarden.bounces import analyze_bounce, backscatter_verdict
 from mailwarden.bounces.batv import sign
@@ -133,8 +134,7 @@ NOT_BOUNCES = [
 @pytest.mark.parametrize("relpath", NOT_BOUNCES)
 def test_ordinary_mail_and_notifications_are_not_bounces(shared, relpath):
     path = shared / relpath
-    if not path.is_file():
-        pytest.skip(f"{relpath} missing")
+    require_path(path, "shared example or corpus file")
     report = analyze(path.read_bytes())
     assert report.kind == "none" and not report.is_bounce, relpath
 

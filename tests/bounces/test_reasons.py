@@ -7,6 +7,7 @@ The named corpus cases are sisimai set-of-emails messages whose expected reason
 from __future__ import annotations
 
 import pytest
+from tests.conftest import require_path
 
 from mailwarden.bounces import analyze_bounce
 from mailwarden.bounces.reasons import classify
@@ -78,8 +79,7 @@ def test_unix_mailer_diagnostic_is_mailererror():
 ])
 def test_sisimai_named_cases(corpora, name, reason, statuses):
     path = corpora / "bounces" / "sisimai-set-of-emails" / "maildir" / "bsd" / name
-    if not path.is_file():
-        pytest.skip(f"{path} not in the corpus")
+    require_path(path, "sisimai corpus file")
     out = analyze_bounce(parse_message(path.read_bytes())).to_json()
     assert out["is_bounce"] and out["kind"] in ("dsn", "non-standard")
     if reason:
