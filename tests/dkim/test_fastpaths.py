@@ -183,3 +183,41 @@ def test_header_hash_input_relaxed_equals_the_per_field_form():
         Header(sig.name, reference_strip_b(sig.raw)))[:-2]
     assert header_hash_input(fields, sig, "relaxed") == want
     assert want.endswith(b"dkim-signature:v=1; b=; h=From")
+
+
+# ------------------------------------------------- header fields in one findall (RFC 5322 section 2.2)
+
+_HEADER_BYTES = st.lists(
+    st.sampled_from([b"From", b"X-A", b"dkim-signature", b" ", b"\t", b":", b"x", b"\r", b"\n", b"\r\n", b"\xff", b" :"]),
+    max_size=40,
+).map(b"".join)
+
+
+@settings(max_examples=400, deadline=None)
+@given(_HEADER_BYTES)
+@example(b"X: y\r\n cont\r\nnot a header\r\n\tstray\r\n")
+@example(b" lead\r\nA:b\r\n")
+def test_findall_header_parse_equals_streamed_parse(block):
+    from mailwarden.message import model
+
+    block = normalize_line_endings(block)
+    if not block.endswith(b"\r\n"):
+        block += b"\r\n"
+    fast = model._parse_fields(block)
+    slow = model._parse_fields_streamed(block)
+    assert fast == slow
+    assert all(type(h) is Header and h == Header(h.name, h.raw) for h in fast[0])
+    assert all(h.raw in block and h.raw.endswith(b"\r\n") for h in fast[0])
+
+
+def test_header_block_with_more_lines_than_fields_limit_uses_the_streamed_path(monkeypatch):
+    from mailwarden.message import model
+
+    monkeypatch.setattr(model, "MAX_HEADERS", 50)
+    # 40 fields, 200 lines: over the line bound (streamed path) but under the field limit
+    data = b"".join(b"X-%d: v\n" % i + b" folded\n" * 4 for i in range(40)) + b"\nbody"
+    message = model.parse_message(data)
+    assert len(message.headers) == 40 and message.headers[-1].raw.count(b"\r\n") == 5
+    monkeypatch.setattr(model, "MAX_HEADERS", 39)
+    with pytest.raises(model.MessageError, match="more than 39"):
+        model.parse_message(data)

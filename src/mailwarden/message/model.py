@@ -28,8 +28,9 @@ if TYPE_CHECKING:
 MAX_HEADER_BYTES = 16 * 1024 * 1024
 MAX_HEADERS = 100_000
 _FIELD_NAME = re.compile(rb"[\x21-\x39\x3b-\x7e]+")
-#: One header field with its continuation lines (group 1: the name), or any other line (group 2).
-_FIELD = re.compile(rb"([\x21-\x39\x3b-\x7e]+)[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*|([^\n]*)\n")
+#: One header field with its continuation lines (group 1: the whole field, group 2: the name),
+#: or any other line (group 3). Every match consumes at least one line.
+_FIELD = re.compile(rb"(([\x21-\x39\x3b-\x7e]+)[ \t]*:[^\n]*\n(?:[ \t][^\n]*\n)*)|([^\n]*)\n")
 _UNFOLD = re.compile(r"\r\n(?=[ \t])")
 _LONE_CR = re.compile(rb"\r(?!\n)")
 _LONE_LF = re.compile(rb"\n(?<!\r\n)")
@@ -202,6 +203,45 @@ def _header_from_raw(raw: bytes) -> Header:
     return Header(name, raw)
 
 
+#: ``Header(name, raw)`` without the Python-level ``__new__`` of a NamedTuple (same object).
+_new_header = tuple.__new__
+
+
+def _line_defect(line: bytes, defects: list[str]) -> None:
+    if line[:1] in (b" ", b"\t"):
+        defects.append("continuation line before the first header")
+    elif len(defects) < 100:
+        defects.append(f"not a header line: {line[:60].decode('utf-8', 'replace').rstrip()!r}")
+
+
+def _parse_fields(header_block: bytes) -> tuple[list[Header], list[str]]:
+    """Header fields (RFC 5322 section 2.2) of a block of at most :data:`MAX_HEADERS`
+    lines, found in one ``findall`` (bounded: one entry per line at most)."""
+    found = _FIELD.findall(header_block)
+    headers = [_new_header(Header, (name.decode("ascii"), whole)) for whole, name, _ in found if name]
+    defects: list[str] = []
+    if len(headers) != len(found):
+        for _, name, line in found:
+            if not name:
+                _line_defect(line, defects)
+    return headers, defects
+
+
+def _parse_fields_streamed(header_block: bytes) -> tuple[list[Header], list[str]]:
+    """The same for a block with more lines: matched lazily, stopping past :data:`MAX_HEADERS` fields."""
+    headers: list[Header] = []
+    defects: list[str] = []
+    for match in _FIELD.finditer(header_block):
+        whole, name, line = match.groups()
+        if name is None:
+            _line_defect(line, defects)
+            continue
+        headers.append(Header(name.decode("ascii"), whole))
+        if len(headers) > MAX_HEADERS:
+            raise MessageError(f"the message has more than {MAX_HEADERS} header fields")
+    return headers, defects
+
+
 def parse_message(data: bytes) -> Message:
     """Parse raw bytes into a :class:`Message`.
 
@@ -232,21 +272,10 @@ def parse_message(data: bytes) -> Message:
             f"the header section is {len(header_block) // (1024 * 1024)} MiB, over the "
             f"{MAX_HEADER_BYTES // (1024 * 1024)} MiB limit"
         )
-    headers: list[Header] = []
-    defects: list[str] = []
-    append = headers.append
-    for match in _FIELD.finditer(header_block):
-        name = match.group(1)
-        if name is None:
-            line = match.group(2)
-            if line[:1] in (b" ", b"\t"):
-                defects.append("continuation line before the first header")
-            elif len(defects) < 100:
-                defects.append(f"not a header line: {line[:60].decode('utf-8', 'replace').rstrip()!r}")
-            continue
-        append(Header(name.decode("ascii"), match.group(0)))
-        if len(headers) > MAX_HEADERS:
-            raise MessageError(f"the message has more than {MAX_HEADERS} header fields")
+    if header_block.count(b"\n") <= MAX_HEADERS:
+        headers, defects = _parse_fields(header_block)
+    else:
+        headers, defects = _parse_fields_streamed(header_block)
     if not headers and body is None:
         raise MessageError("no header fields found: this does not look like an e-mail message")
     return Message(tuple(headers), body, tuple(defects))
