@@ -221,3 +221,20 @@ def test_header_block_with_more_lines_than_fields_limit_uses_the_streamed_path(m
     monkeypatch.setattr(model, "MAX_HEADERS", 39)
     with pytest.raises(model.MessageError, match="more than 39"):
         model.parse_message(data)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(min_size=1, max_size=300), st.lists(st.sampled_from([" ", "\t", "\r\n ", "\r\n\t", "  "]), max_size=20),
+       st.randoms(use_true_random=False))
+def test_b_text_equals_strip_fws_of_b(raw, folds, rnd):
+    from mailwarden.dkim.signature import parse_dkim_signature
+    from mailwarden.message.taglist import strip_fws
+
+    b64 = list(base64.b64encode(raw).decode())
+    for fold in folds:
+        b64.insert(rnd.randrange(len(b64) + 1), fold)
+    b_value = "".join(b64)
+    field = (f"DKIM-Signature: v=1; a=rsa-sha256; d=example.com; s=sel; h=from; "
+             f"bh={base64.b64encode(b'x' * 32).decode()}; b={b_value}\r\n").encode()
+    sig = parse_dkim_signature(Header("DKIM-Signature", field))
+    assert sig.b_text == strip_fws(sig.tags.get("b")) == base64.b64encode(raw).decode()

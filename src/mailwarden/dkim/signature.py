@@ -234,7 +234,9 @@ class DKIMSignature:
 
     @property
     def b_text(self) -> str:
-        return strip_fws(self.tags.get("b") or "")
+        """The b= value without folding white space (section 3.5). It decoded as base64,
+        so it is ASCII: a bytes ``translate`` gives what :func:`strip_fws` would, faster."""
+        return (self.tags.get("b") or "").encode("ascii").translate(None, b" \t\r\n").decode("ascii")
 
     @property
     def canonicalization(self) -> str:
