@@ -19,18 +19,30 @@ def _hash(hash_name: str) -> Any:
     return hashes.SHA1() if hash_name == "sha1" else hashes.SHA256()
 
 
-def verify_signature(public_key: Any, key_type: str, hash_name: str, data: bytes, signature: bytes) -> bool:
-    """True when ``signature`` is valid for ``data`` under ``public_key``."""
+@lru_cache(maxsize=4)
+def _rsa_arguments(hash_name: str) -> tuple[Any, Any]:
+    """The PKCS#1 v1.5 padding and hash objects for ``verify`` (stateless: built once)."""
+    from cryptography.hazmat.primitives.asymmetric import padding
+
+    return padding.PKCS1v15(), _hash(hash_name)
+
+
+@lru_cache(maxsize=1)
+def _verify_errors() -> tuple[type[Exception], ...]:
+    """What ``verify`` raises for a signature that does not match (imported once, lazily)."""
     from cryptography.exceptions import InvalidSignature
 
+    return (InvalidSignature, ValueError)
+
+
+def verify_signature(public_key: Any, key_type: str, hash_name: str, data: bytes, signature: bytes) -> bool:
+    """True when ``signature`` is valid for ``data`` under ``public_key``."""
     try:
         if key_type == "ed25519":
             public_key.verify(signature, hashlib.sha256(data).digest())
         else:
-            from cryptography.hazmat.primitives.asymmetric import padding
-
-            public_key.verify(signature, data, padding.PKCS1v15(), _hash(hash_name))
-    except (InvalidSignature, ValueError):
+            public_key.verify(signature, data, *_rsa_arguments(hash_name))
+    except _verify_errors():
         return False
     return True
 
