@@ -238,3 +238,24 @@ def test_b_text_equals_strip_fws_of_b(raw, folds, rnd):
              f"bh={base64.b64encode(b'x' * 32).decode()}; b={b_value}\r\n").encode()
     sig = parse_dkim_signature(Header("DKIM-Signature", field))
     assert sig.b_text == strip_fws(sig.tags.get("b")) == base64.b64encode(raw).decode()
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(["From", "from", "Received", "RECEIVED", "DKIM-Signature", "X-A", "To"]), max_size=30))
+def test_fields_by_name_groups_like_the_plain_definition(names):
+    from mailwarden.message.model import Message
+
+    headers = tuple(Header(name, b"%s: %d\r\n" % (name.encode(), i)) for i, name in enumerate(names))
+    index = Message(headers, b"").fields_by_name
+    expected = {name.lower(): tuple(h for h in headers if h.name.lower() == name.lower()) for name in names}
+    assert index == expected
+    assert all(type(found) is tuple for found in index.values())
+
+
+def test_fields_by_name_is_linear_for_many_repeats():
+    from mailwarden.message.model import Message
+
+    headers = tuple(Header("Received", b"Received: x\r\n") for _ in range(200_000))
+    start = time.perf_counter()
+    assert len(Message(headers, b"").fields_by_name["received"]) == 200_000
+    assert time.perf_counter() - start < 2

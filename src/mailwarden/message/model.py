@@ -85,16 +85,24 @@ class Message:
     # ------------------------------------------------------------ raw access
     @cached_property
     def fields_by_name(self) -> dict[str, tuple[Header, ...]]:
-        """Header fields by lower-case name, each list topmost first (built once)."""
-        index: dict[str, list[Header]] = {}
+        """Header fields by lower-case name, each list topmost first (built once).
+
+        Most names occur once: they get a 1-tuple directly; only repeated names
+        (Received, DKIM-Signature...) are collected in a list first (linear).
+        """
+        index: dict[str, tuple[Header, ...]] = {}
+        repeated: dict[str, list[Header]] = {}
         for h in self.headers:
             key = h.name.lower()
-            found = index.get(key)
-            if found is None:
-                index[key] = [h]
+            if key not in index:
+                index[key] = (h,)
+            elif key in repeated:
+                repeated[key].append(h)
             else:
-                found.append(h)
-        return {key: tuple(found) for key, found in index.items()}
+                repeated[key] = [*index[key], h]
+        for key, found in repeated.items():
+            index[key] = tuple(found)
+        return index
 
     def header_fields(self, name: str) -> list[Header]:
         """All fields with this name, topmost first."""
