@@ -13,6 +13,7 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
+from mailwarden.dkim.signature import strip_b_value
 from mailwarden.message.model import Header
 
 _WSP_RUN = re.compile(rb"[ \t]+")
@@ -60,7 +61,7 @@ def relaxed_headers(headers: Sequence[Header]) -> bytes:
     if not names:
         return b""
     # slicing off the final CRLF first would not change what replace() removes
-    values = [raw[raw.index(b":") + 1 :].replace(b"\r\n", b"") for _, raw in headers]
+    values = [raw.partition(b":")[2].replace(b"\r\n", b"") for _, raw in headers]
     buf = b"\r\n".join(values) + b"\r\n"
     if buf.count(b"\r\n") != len(values):
         # a stray CR and LF around a removed CRLF formed a new one (hand-made fields only)
@@ -73,7 +74,11 @@ def relaxed_headers(headers: Sequence[Header]) -> bytes:
     if buf[:1] == b" ":
         buf = buf[1:]
     parts = buf.split(b"\r\n")  # len(names) values and a final empty piece
-    return b"\r\n".join(map(bytes.__add__, names, parts)) + b"\r\n"
+    # name:value CRLF for each field, interleaved by slice assignment and joined once
+    out = [b"\r\n"] * (3 * len(names))
+    out[0::3] = names
+    out[1::3] = parts[:-1]
+    return b"".join(out)
 
 
 class HeaderIndex:
@@ -107,8 +112,6 @@ class HeaderIndex:
 def header_hash_input(selected: Iterable[Header], sig_header: Header, canon: str) -> bytes:
     """The header data that b= signs (section 3.7): the selected fields, then the
     signature field itself with b= empty and without its final CRLF."""
-    from mailwarden.dkim.signature import strip_b_value
-
     stripped = Header(sig_header.name, strip_b_value(sig_header.raw))
     if canon == "simple":
         data = b"".join([h.raw for h in selected] + [stripped.raw])
