@@ -214,7 +214,7 @@ def test_header_block_with_more_lines_than_fields_limit_uses_the_streamed_path(m
     from mailwarden.message import model
 
     monkeypatch.setattr(model, "MAX_HEADERS", 50)
-    # 40 fields, 200 lines: over the line bound (streamed path) but under the field limit
+    # 40 fields, 200 lines: over the size bound (streamed path) but under the field limit
     data = b"".join(b"X-%d: v\n" % i + b" folded\n" * 4 for i in range(40)) + b"\nbody"
     message = model.parse_message(data)
     assert len(message.headers) == 40 and message.headers[-1].raw.count(b"\r\n") == 5
