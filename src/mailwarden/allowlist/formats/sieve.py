@@ -145,11 +145,7 @@ class _Parser(TokenStream):
         if kind != "id":
             raise _Stop(line, f"expected a command, found {name!r}")
         args = self.arguments()
-        tests: list[_Test] = []
-        if self.peek()[0] == "(":
-            tests = self.test_list()
-        elif self.peek()[0] == "id":
-            tests = [self.test()]
+        tests = self.optional_tests()
         kind, value, l2 = self.next()
         if kind == ";":
             return _Command(name, args, tests, None, line)
@@ -197,6 +193,14 @@ class _Parser(TokenStream):
                 raise _Stop(line, f"expected ',' or ')', found {value!r}")
             tests.append(self.test())
 
+    def optional_tests(self) -> list[_Test]:
+        """The test-list ``( ... )`` or the single test that may follow the arguments (RFC 5228 section 8.2)."""
+        if self.peek()[0] == "(":
+            return self.test_list()
+        if self.peek()[0] == "id":
+            return [self.test()]
+        return []
+
     def test(self) -> _Test:
         kind, name, line = self.next()
         if kind != "id":
@@ -205,11 +209,7 @@ class _Parser(TokenStream):
         if self.depth > MAX_DEPTH:
             raise _Stop(line, f"tests nested deeper than {MAX_DEPTH} levels")
         args = self.arguments()
-        tests: list[_Test] = []
-        if self.peek()[0] == "(":
-            tests = self.test_list()
-        elif self.peek()[0] == "id":
-            tests = [self.test()]
+        tests = self.optional_tests()
         self.depth -= 1
         return _Test(name, args, tests, line)
 
