@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import ipaddress
 
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from mailwarden.spf import parse_record
@@ -56,12 +56,76 @@ def test_fast_path_agrees_with_general_parser(term):
         assert not rec.ok and repr(term) in rec.error
         return
     assert rec.ok, rec.error
+    if general.version:  # ip4/ip6: the inline path keeps the compact form IPRun matches with
+        (run,) = rec.plan
+        assert run.entries == ((general.version, general.shift, general.masked, general.qualifier, term),)
     fast = rec.mechanisms[0]
     assert fast._replace(domain=None) == general._replace(domain=None)
     assert (fast.domain is None) == (general.domain is None)
     if fast.domain is not None:
         assert (fast.domain.text, fast.domain.literal, fast.domain.name) == (
             general.domain.text, general.domain.literal, general.domain.name)
+
+
+def _ip_term_by_ipaddress(term: str) -> tuple[int, int, int, str, str] | None:
+    """The section 5.6 / 12 reading of an ip4/ip6 term with :mod:`ipaddress`, as an ``IPRun`` entry
+    (version, shift, network >> shift, qualifier, term); None when the ABNF rejects it."""
+    q = term[0] if term[0] in "+-~?" else ""
+    name, colon, rest = term[len(q):].partition(":")
+    if not colon or name.lower() not in ("ip4", "ip6"):
+        return None
+    version, bits = (4, 32) if name.lower() == "ip4" else (6, 128)
+    net, slash, length = rest.partition("/")
+    if slash and (not length.isdigit() or not length.isascii() or (length[0] == "0" and length != "0")
+                  or int(length) > bits):
+        return None
+    prefix = int(length) if slash else bits
+    if "%" in net:  # ipaddress accepts an IPv6 scope id; the ABNF has none
+        return None
+    try:
+        value = int(ipaddress.IPv4Address(net) if version == 4 else ipaddress.IPv6Address(net))
+    except ValueError:
+        return None
+    return (version, bits - prefix, value >> (bits - prefix), q or "+", term)
+
+
+ip_texts = st.one_of(
+    ip4, ip6,
+    ip6.map(lambda t: ipaddress.IPv6Address(t).exploded),
+    st.integers(0, 2**32 - 1).map(lambda n: "::ffff:" + str(ipaddress.IPv4Address(n))),
+    st.integers(0, 2**32 - 1).map(lambda n: "64:ff9b::" + str(ipaddress.IPv4Address(n))),
+    ip4.map(lambda t: "0" + t), ip4.map(lambda t: t.replace(".", ".0", 1)), ip4.map(lambda t: t + ".1"),
+    ip4.map(lambda t: t.rsplit(".", 1)[0]), ip4.map(lambda t: t.replace(".", "..", 1)),
+    ip6.map(lambda t: t + "::1"), ip6.map(lambda t: t.upper()), ip6.map(lambda t: t + "%eth0"),
+    st.sampled_from(["", "::", "::1", "1.2.3.4", "256.1.1.1", "1.2.3.-4", "1.2.3.4\x00",
+                     "1:2:3:4:5:6:7:8:9", "fe80::1%1", "::1.2.3.04", "12345::", "0x1.2.3.4", "1e1.1.1.1"]),
+    st.text(alphabet="0123456789abcdefABCDEF.:%x", max_size=45),
+)
+ip_lengths = st.one_of(st.just(""), st.integers(0, 140).map(lambda c: f"/{c}"),
+                       st.sampled_from(["/", "/032", "/00", "/-1", "/+8", "/1a", "//64", "/24/", "/\u0663"]))
+
+
+@settings(max_examples=3000, deadline=None)
+@given(qualifiers, st.sampled_from(["ip4", "ip6", "IP4", "Ip6"]), ip_texts, ip_lengths)
+@example("", "ip4", "1.2.3.4", "/33")
+@example("", "ip4", "01.2.3.4", "")
+@example("", "ip6", "::1", "/129")
+@example("-", "ip6", "::ffff:1.2.3.4", "/128")
+@example("~", "ip4", "192.0.2.7", "/0")
+def test_inline_ip_parse_agrees_with_ipaddress(q, kind, address, length):
+    """The inline ip4/ip6 path (inet_pton and table lookups) reads every term, well-formed or not
+    ("ip4:1.2.3.4/33", "ip4:01.2.3.4", "ip6:::1/129", ...), as ipaddress and the ABNF do."""
+    term = f"{q}{kind}:{address}{length}"
+    rec = parse_record("v=spf1 " + term + " -all")
+    expected = _ip_term_by_ipaddress(term)
+    if expected is None:
+        assert not rec.ok and repr(term) in rec.error, (term, rec)
+        return
+    assert rec.ok, (term, rec.error)
+    run, _all = rec.plan
+    assert run.entries == (expected,)
+    (mech,) = run.mechanisms
+    assert (mech.version, mech.shift, mech.masked, mech.qualifier, mech.text) == expected
 
 
 networks = st.one_of(
@@ -87,7 +151,7 @@ def test_ip_run_scan_and_table_agree_with_term_by_term(nets, address, near):
     candidates.append((first.version, first.network | (near & ((1 << (first.shift)) - 1))))
     for version, value in candidates:
         expected = next((i for i, m in enumerate(rec.mechanisms) if m.covers(version, value)), -1)
-        fresh = IPRun(rec.mechanisms)
+        fresh = IPRun(run.entries)  # the parsed compact form
         assert [fresh.first_match(version, value) for _ in range(3)] == [expected] * 3  # scan, then tables
 
 

@@ -227,8 +227,8 @@ class _Evaluator:
                     index = mech.first_match(version, ip_int)
                     trace.append((domain, mech, index, depth, None))
                     if index >= 0:
-                        hit = mech.mechanisms[index]
-                        return _Outcome(QUALIFIERS[hit.qualifier], domain, hit.text, record)
+                        _, _, _, qualifier, text = mech.entries[index]
+                        return _Outcome(QUALIFIERS[qualifier], domain, text, record)
                     continue
                 if mech.kind == "all":
                     trace.append((domain, mech.text, MATCH, depth, None))

@@ -60,13 +60,17 @@ _QUALIFIER = {"+": "+", "-": "-", "~": "~", "?": "?"}
 #: ip4-cidr-length / ip6-cidr-length values without leading zeros (section 12).
 _CIDR4_VALUES = {str(n): n for n in range(33)}
 _CIDR6_VALUES = {str(n): n for n in range(129)}
-#: The text before ":" of an ip4/ip6 term, qualifier included -> (qualifier, kind, version,
-#: address family, address bits, valid prefix lengths): one dictionary lookup per term.
+#: ip4-cidr-length / ip6-cidr-length text -> the shift that keeps the network bits (32 or 128
+#: minus the prefix length), for the compact form :class:`IPRun` matches with.
+_SHIFT4 = {text: 32 - n for text, n in _CIDR4_VALUES.items()}
+_SHIFT6 = {text: 128 - n for text, n in _CIDR6_VALUES.items()}
+#: The text before ":" of an ip4/ip6 term, qualifier included -> (qualifier, version, address
+#: family, prefix length text -> shift): one dictionary lookup per term.
 _IP_TERMS = {
-    q + kind: (q or "+", kind, version, family, bits, cidrs)
+    q + kind: (q or "+", version, family, shifts)
     for q in ("", "+", "-", "~", "?")
-    for kind, version, family, bits, cidrs in (("ip4", 4, socket.AF_INET, 32, _CIDR4_VALUES),
-                                               ("ip6", 6, socket.AF_INET6, 128, _CIDR6_VALUES))
+    for kind, version, family, shifts in (("ip4", 4, socket.AF_INET, _SHIFT4),
+                                          ("ip6", 6, socket.AF_INET6, _SHIFT6))
 }
 #: exists, a and mx without the qualifier (the ones not recognised by their first characters).
 _FAST_TERM = re.compile(
@@ -127,20 +131,35 @@ class Modifier:
 
 @dataclass(frozen=True, slots=True)
 class SPFRecord:
-    """A parsed ``v=spf1`` record.  ``error`` is set when the record is a permerror (section 4.6)."""
+    """A parsed ``v=spf1`` record.  ``error`` is set when the record is a permerror (section 4.6).
+
+    ``plan`` is the parsed form the evaluator walks: the directives in order, each run
+    of consecutive ip4/ip6 directives folded into one :class:`IPRun`.  ``mechanisms``
+    is the same sequence with the runs unfolded into :class:`Mechanism` tuples.
+    """
 
     text: str
-    mechanisms: tuple[Mechanism, ...] = ()
+    #: Evaluation order with ip4/ip6 runs folded, built while parsing (section 4.6.2).
+    plan: tuple[Mechanism | IPRun, ...] = field(default=(), repr=False)
     modifiers: tuple[Modifier, ...] = ()
     redirect: MacroString | None = None
     exp: MacroString | None = None
     error: str | None = None
-    #: Evaluation order with ip4/ip6 runs folded (:func:`make_plan`); built once at parse time.
-    plan: tuple[Mechanism | IPRun, ...] = field(default=(), repr=False, compare=False)
 
     @property
     def ok(self) -> bool:
         return self.error is None
+
+    @property
+    def mechanisms(self) -> tuple[Mechanism, ...]:
+        """Every directive in order (section 4.6.2), ip4/ip6 runs unfolded."""
+        out: list[Mechanism] = []
+        for step in self.plan:
+            if isinstance(step, IPRun):
+                out.extend(step.mechanisms)
+            else:
+                out.append(step)
+        return tuple(out)
 
     @property
     def dns_terms(self) -> int:
@@ -156,47 +175,46 @@ class SPFRecord:
         return None
 
 
-def make_plan(mechanisms: tuple[Mechanism, ...]) -> tuple[Mechanism | IPRun, ...]:
-    """The mechanisms with each run of consecutive ip4/ip6 terms folded into an :class:`IPRun`."""
-    plan: list[Mechanism | IPRun] = []
-    start = -1
-    for index, mech in enumerate(mechanisms):
-        if mech[6]:  # ip4 / ip6 (version set)
-            if start < 0:
-                start = index
-            continue
-        if start >= 0:
-            plan.append(IPRun(mechanisms[start:index]))
-            start = -1
-        plan.append(mech)
-    if start >= 0:
-        plan.append(IPRun(mechanisms[start:]))
-    return tuple(plan)
+#: One ip4/ip6 directive as :class:`IPRun` keeps it: (version, shift, network >> shift,
+#: qualifier, term as written).  The address is inside when ``version`` matches and
+#: ``address >> shift == network >> shift`` (section 5.6).
+IPEntry = tuple[int, int, int, str, str]
 
 
 class IPRun:
     """Consecutive ip4/ip6 directives, matched as a term-by-term scan would (RFC 7208 section 4.6.2).
 
-    The first evaluation scans the run; later ones (a cached record) use one
-    dictionary lookup per distinct prefix length, built on the second use.  The
-    first directive (lowest index) covering the address wins either way.
+    Parsing keeps each directive in the compact :data:`IPEntry` form (a plain tuple:
+    a cold check parses a few dozen of them per query and uses most only once); the
+    :class:`Mechanism` tuples are built from the terms' text on first access to
+    :attr:`mechanisms`.  The first evaluation scans the run; later ones (a cached
+    record) use one dictionary lookup per distinct prefix length, built on the second
+    use.  The first directive (lowest index) covering the address wins either way.
     """
 
-    __slots__ = ("_tables", "_uses", "mechanisms")
+    __slots__ = ("_mechanisms", "_tables", "_uses", "entries")
 
-    def __init__(self, mechanisms: tuple[Mechanism, ...]) -> None:
-        self.mechanisms = mechanisms
+    def __init__(self, entries: tuple[IPEntry, ...]) -> None:
+        self.entries = entries
+        self._mechanisms: tuple[Mechanism, ...] | None = None
         self._tables: dict[int, tuple[tuple[int, dict[int, int]], ...]] | None = None
         self._uses = 0
 
     @property
     def texts(self) -> tuple[str, ...]:
-        return tuple(m.text for m in self.mechanisms)
+        return tuple(entry[4] for entry in self.entries)
+
+    @property
+    def mechanisms(self) -> tuple[Mechanism, ...]:
+        """The directives as :class:`Mechanism` tuples (from their text: the parser accepted them)."""
+        if self._mechanisms is None:
+            self._mechanisms = tuple(_parse_mechanism(entry[4]) for entry in self.entries)
+        return self._mechanisms
 
     def _build(self) -> dict[int, tuple[tuple[int, dict[int, int]], ...]]:
         tables: dict[tuple[int, int], dict[int, int]] = {}
-        for index, mech in enumerate(self.mechanisms):
-            tables.setdefault((mech[6], mech[9]), {}).setdefault(mech[10], index)
+        for index, (version, shift, masked, _, _) in enumerate(self.entries):
+            tables.setdefault((version, shift), {}).setdefault(masked, index)
         return {version: tuple((shift, table) for (v, shift), table in tables.items() if v == version)
                 for version in (4, 6)}
 
@@ -206,8 +224,8 @@ class IPRun:
         if tables is None:
             self._uses += 1
             if self._uses < 2:
-                for index, mech in enumerate(self.mechanisms):
-                    if mech[6] == version and value >> mech[9] == mech[10]:
+                for index, (v, shift, masked, _, _) in enumerate(self.entries):
+                    if v == version and value >> shift == masked:
                         return index
                 return -1
             tables = self._tables = self._build()
@@ -260,11 +278,11 @@ def _parse(text: str) -> SPFRecord:
         return SPFRecord(text, error=f"non-ASCII character in term {term!r} (section 3.1)")
     if not _VERSION.match(text):
         return SPFRecord(text, error="not an SPF record: it must start with 'v=spf1'")
-    mechanisms: list[Mechanism] = []
+    plan: list[Mechanism | IPRun] = []
+    run: list[IPEntry] = []  # the ip4/ip6 directives since the last other directive
     modifiers: list[Modifier] = []
     redirect: MacroString | None = None
     exp: MacroString | None = None
-    append = mechanisms.append
     for term in text[6:].split(" "):
         if not term:
             continue
@@ -273,55 +291,59 @@ def _parse(text: str) -> SPFRecord:
         name, _, network = term.partition(":")
         ip = _IP_TERMS.get(name)
         if ip is not None:
-            qualifier, kind, version, family, bits, cidrs = ip
+            qualifier, version, family, shifts = ip
             net, slash, cidr = network.partition("/")
-            prefix = cidrs.get(cidr, -1) if slash else bits
+            shift = shifts.get(cidr, -1) if slash else 0
             try:
                 value = _from_bytes(_inet_pton(family, net), "big")
             except (OSError, ValueError):
-                value = -1
-            if value >= 0 and prefix >= 0:
-                shift = bits - prefix
-                append(_new_tuple(Mechanism, (qualifier, kind, term, None, 32, 128, version, value, prefix, shift,
-                                              value >> shift)))
-                continue
+                pass
+            else:
+                if shift >= 0:
+                    run.append((version, shift, value >> shift, qualifier, term))
+                    continue
         qualifier = _QUALIFIER.get(term[0])
         body = term[1:] if qualifier else term
         qualifier = qualifier or "+"
+        mech: Mechanism | None = None
         if body == "all":
-            append(_new_tuple(Mechanism, (qualifier, "all", term, None, 32, 128, 0, 0, 0, 0, 0)))
-            continue
+            mech = _new_tuple(Mechanism, (qualifier, "all", term, None, 32, 128, 0, 0, 0, 0, 0))
         elif body[:8] == "include:":
             domain = _fast_domain(body, 8, len(body))
             if domain is not None:
-                append(_new_tuple(Mechanism, (qualifier, "include", term, domain, 32, 128, 0, 0, 0, 0, 0)))
-                continue
+                mech = _new_tuple(Mechanism, (qualifier, "include", term, domain, 32, 128, 0, 0, 0, 0, 0))
         else:
             fast = _FAST_TERM.fullmatch(body)
             if fast is not None:
                 mech = _fast_mechanism(qualifier, term, fast)
-                if mech is not None:
-                    append(mech)
+        if mech is None:
+            try:
+                mod = _MODIFIER.fullmatch(term)
+                if mod is not None:
+                    modifier = _parse_modifier(term, mod.group(1).lower(), mod.group(2))
+                    if modifier.name == "redirect":
+                        if redirect is not None:
+                            raise _TermError("redirect= appears more than once (section 6)")
+                        redirect = modifier.value
+                    elif modifier.name == "exp":
+                        if exp is not None:
+                            raise _TermError("exp= appears more than once (section 6)")
+                        exp = modifier.value
+                    modifiers.append(modifier)
                     continue
-        try:
-            mod = _MODIFIER.fullmatch(term)
-            if mod is not None:
-                modifier = _parse_modifier(term, mod.group(1).lower(), mod.group(2))
-                if modifier.name == "redirect":
-                    if redirect is not None:
-                        raise _TermError("redirect= appears more than once (section 6)")
-                    redirect = modifier.value
-                elif modifier.name == "exp":
-                    if exp is not None:
-                        raise _TermError("exp= appears more than once (section 6)")
-                    exp = modifier.value
-                modifiers.append(modifier)
-            else:
-                mechanisms.append(_parse_mechanism(term))
-        except (_TermError, MacroSyntaxError) as exc:
-            return SPFRecord(text, error=f"invalid term {term!r}: {exc}")
-    mechs = tuple(mechanisms)
-    return SPFRecord(text, mechs, tuple(modifiers), redirect, exp, None, make_plan(mechs))
+                mech = _parse_mechanism(term)
+            except (_TermError, MacroSyntaxError) as exc:
+                return SPFRecord(text, error=f"invalid term {term!r}: {exc}")
+            if mech.version:  # ip4/ip6 the inline path left to the general parser (e.g. "IP4:")
+                run.append((mech.version, mech.shift, mech.masked, mech.qualifier, term))
+                continue
+        if run:
+            plan.append(IPRun(tuple(run)))
+            run = []
+        plan.append(mech)
+    if run:
+        plan.append(IPRun(tuple(run)))
+    return SPFRecord(text, tuple(plan), tuple(modifiers), redirect, exp)
 
 
 _parse_memo = lru_cache(maxsize=4096)(_parse)
