@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from mailwarden.dns.base import Answer, Rcode
 from mailwarden.spf import parse_record, select_record
-from mailwarden.spf.record import is_spf_record
+from mailwarden.spf.record import is_spf_record, select_txt_record
 
 
 def test_every_mechanism_with_qualifiers_and_cidr():
@@ -124,6 +125,16 @@ def test_version_selection():
     assert select_record(["hello", "v=spf1 -all"]) == ("v=spf1 -all", 1)
     assert select_record(["v=spf1 -all", "v=spf1 +all"]) == (None, 2)
     assert select_record(["v=spf10", "verification=x"]) == (None, 0)
+
+
+@pytest.mark.parametrize("records", [
+    (), (("hello",), ("v=spf1 -all",)), (("v=spf1 ", "ip4:192.0.2.1 ", "-all"),), (("v=spf1",), ("V=SPF1 +all",)),
+    (("v=spf", "1 -all"),), (("v=spf10",), ("verification=x",)), (("",),), ("v=spf1 -all", ("x",)),
+])
+def test_select_txt_record_is_select_record_over_the_answer_texts(records):
+    # Section 3.3: the character-strings of one TXT record are concatenated; non-TXT items are skipped.
+    answer = Answer("example.com", "TXT", Rcode.NOERROR, records)
+    assert select_txt_record(answer.records) == select_record(answer.texts())
     assert not parse_record("v=spf10 -all").ok
 
 

@@ -27,7 +27,7 @@ from mailwarden.dns.base import Answer, Rcode, Resolver, reverse_name
 from mailwarden.errors import InputError, MailwardenError
 from mailwarden.spf.cache import AddressSet, PolicyLookup, RecordCache
 from mailwarden.spf.macros import MacroString, MacroSyntaxError, MacroValues, parse_macro_string, query_name
-from mailwarden.spf.record import QUALIFIERS, IPRun, Mechanism, SPFRecord, parse_record, select_record
+from mailwarden.spf.record import QUALIFIERS, IPRun, Mechanism, SPFRecord, parse_record, select_txt_record
 from mailwarden.spf.results import SPFResult
 
 MAX_DNS_TERMS = 10
@@ -171,29 +171,23 @@ class _Evaluator:
 
     # ------------------------------------------------------------------ records
 
-    async def fetch(self, name: str) -> PolicyLookup:
-        """Section 4.4/4.5: the name's one ``v=spf1`` TXT record (cached by name)."""
-        cache = self.cache
-        if cache is not None:
-            hit = cache.get(name.lower())
-            if hit is not None:
-                return hit  # type: ignore[return-value]
-        answer = await self.resolver.query(name, "TXT")
+    def policy(self, name: str, answer: Answer) -> PolicyLookup:
+        """Section 4.4/4.5: the name's one ``v=spf1`` record from its TXT answer (cached by name)."""
         rcode = answer.rcode
         if rcode is not _NOERROR and rcode is not _NXDOMAIN:  # SERVFAIL, TIMEOUT (Answer.failed)
             raise _Stop("temperror", f"DNS {rcode.value} looking up the SPF record of {name}")
         if rcode is _NXDOMAIN or not answer.records:  # a void lookup (Answer.void)
             lookup = PolicyLookup("none", nxdomain=rcode is _NXDOMAIN, void=True)
         else:
-            text, count = select_record(answer.texts())
+            text, count = select_txt_record(answer.records)
             if count == 0:
                 lookup = PolicyLookup("none")
             elif count > 1:
                 lookup = PolicyLookup("multiple")
             else:
                 lookup = PolicyLookup("ok", parse_record(text))  # type: ignore[arg-type]
-        if cache is not None:
-            cache.put(name.lower(), lookup, answer.ttl or NEGATIVE_CACHE_TTL)
+        if self.cache is not None:
+            self.cache.put(name.lower(), lookup, answer.ttl or NEGATIVE_CACHE_TTL)
         return lookup
 
     # ------------------------------------------------------------------ check_host
@@ -205,7 +199,7 @@ class _Evaluator:
         if lookup is None:
             if not valid_domain(domain):
                 return _Outcome("none", domain, problem=f"{domain!r} is not a valid domain name (section 4.3)")
-            lookup = await self.fetch(domain)
+            lookup = self.policy(domain, await self.resolver.query(domain, "TXT"))
         if lookup.status != "ok":
             if lookup.status == "multiple":
                 raise _Stop("permerror", f"{domain} publishes more than one SPF record (section 4.5)")

@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import NamedTuple
 
+from mailwarden.dns.base import Record
 from mailwarden.errors import RecordSyntaxError
 from mailwarden.spf.macros import (
     MAX_DOMAIN,
@@ -254,6 +255,20 @@ def select_record(texts: tuple[str, ...] | list[str]) -> tuple[str | None, int]:
         if _VERSION.match(text) is not None:
             found = text
             count += 1
+    return (found if count == 1 else None), count
+
+
+def select_txt_record(records: tuple[Record, ...]) -> tuple[str | None, int]:
+    """:func:`select_record` over the records of a TXT answer (``Answer.records``), each one's
+    character-strings concatenated first (section 3.3): one pass, no list of texts."""
+    found = None
+    count = 0
+    for record in records:
+        if isinstance(record, tuple):
+            text = "".join(record)
+            if _VERSION.match(text) is not None:
+                found = text
+                count += 1
     return (found if count == 1 else None), count
 
 
