@@ -65,19 +65,18 @@ _CIDR6_VALUES = {str(n): n for n in range(129)}
 #: minus the prefix length), for the compact form :class:`IPRun` matches with.
 _SHIFT4 = {text: 32 - n for text, n in _CIDR4_VALUES.items()}
 _SHIFT6 = {text: 128 - n for text, n in _CIDR6_VALUES.items()}
-#: The text before ":" of an ip4/ip6 term, qualifier included -> (qualifier, version, address
-#: family, prefix length text -> shift): one dictionary lookup per term.
-_IP_TERMS = {
-    q + kind: (q or "+", version, family, shifts)
+#: The text before ":" of the common terms, qualifier included -> (qualifier, kind, and for
+#: ip4/ip6: version, address family, prefix length text -> shift): one dictionary lookup per term.
+_INLINE_TERMS = {
+    q + kind: (q or "+", kind, version, family, shifts)
     for q in ("", "+", "-", "~", "?")
     for kind, version, family, shifts in (("ip4", 4, socket.AF_INET, _SHIFT4),
-                                          ("ip6", 6, socket.AF_INET6, _SHIFT6))
+                                          ("ip6", 6, socket.AF_INET6, _SHIFT6),
+                                          ("include", 0, 0, None), ("exists", 0, 0, None),
+                                          ("all", 0, 0, None), ("a", 0, 0, None), ("mx", 0, 0, None))
 }
-#: exists, a and mx without the qualifier (the ones not recognised by their first characters).
-_FAST_TERM = re.compile(
-    r"(exists):(" + _FAST_DOMAIN + r")"
-    r"|(a|mx)(?::(" + _FAST_DOMAIN + r"))?(?:/" + _CIDR4 + r")?(?://" + _CIDR6 + r")?"
-)
+#: a and mx with a domain or prefix lengths, without the qualifier.
+_FAST_A_MX = re.compile(r"(a|mx)(?::(" + _FAST_DOMAIN + r"))?(?:/" + _CIDR4 + r")?(?://" + _CIDR6 + r")?")
 _new_tuple = tuple.__new__
 _from_bytes = int.from_bytes
 _inet_pton = socket.inet_pton
@@ -301,36 +300,35 @@ def _parse(text: str) -> SPFRecord:
     for term in text[6:].split(" "):
         if not term:
             continue
-        # The common terms inline (same grammar, sections 5.1, 5.2 and 5.6); a term they
-        # do not accept falls through to the general parser, which accepts it or names the error.
-        name, _, network = term.partition(":")
-        ip = _IP_TERMS.get(name)
-        if ip is not None:
-            qualifier, version, family, shifts = ip
-            net, slash, cidr = network.partition("/")
-            shift = shifts.get(cidr, -1) if slash else 0
-            try:
-                value = _from_bytes(_inet_pton(family, net), "big")
-            except (OSError, ValueError):
-                pass
-            else:
-                if shift >= 0:
-                    run.append((version, shift, value >> shift, qualifier, term))
-                    continue
-        qualifier = _QUALIFIER.get(term[0])
-        body = term[1:] if qualifier else term
-        qualifier = qualifier or "+"
+        # The common terms inline (same grammar, sections 5.1-5.7 and 12); a term they do not
+        # accept falls through to the general parser, which accepts it or names the error.
+        name, colon, rest = term.partition(":")
         mech: Mechanism | None = None
-        if body == "all":
-            mech = _new_tuple(Mechanism, (qualifier, "all", term, None, 32, 128, 0, 0, 0, 0, 0))
-        elif body[:8] == "include:":
-            domain = _fast_domain(body, 8, len(body))
-            if domain is not None:
-                mech = _new_tuple(Mechanism, (qualifier, "include", term, domain, 32, 128, 0, 0, 0, 0, 0))
-        else:
-            fast = _FAST_TERM.fullmatch(body)
+        known = _INLINE_TERMS.get(name)
+        if known is not None:
+            qualifier, kind, version, family, shifts = known
+            if version:  # ip4 / ip6
+                net, slash, cidr = rest.partition("/")
+                shift = shifts.get(cidr, -1) if slash else 0
+                try:
+                    value = _from_bytes(_inet_pton(family, net), "big")
+                except (OSError, ValueError):
+                    pass
+                else:
+                    if shift >= 0:
+                        run.append((version, shift, value >> shift, qualifier, term))
+                        continue
+            elif kind == "include" or kind == "exists":
+                domain = _fast_domain(rest) if colon else None
+                if domain is not None:
+                    mech = _new_tuple(Mechanism, (qualifier, kind, term, domain, 32, 128, 0, 0, 0, 0, 0))
+            elif not colon:  # all, a, mx without arguments
+                mech = _new_tuple(Mechanism, (qualifier, kind, term, None, 32, 128, 0, 0, 0, 0, 0))
+        if mech is None:
+            qualifier = _QUALIFIER.get(term[0])
+            fast = _FAST_A_MX.fullmatch(term, 1 if qualifier else 0)
             if fast is not None:
-                mech = _fast_mechanism(qualifier, term, fast)
+                mech = _fast_a_mx(qualifier or "+", term, fast)
         if mech is None:
             try:
                 mod = _MODIFIER.fullmatch(term)
@@ -364,28 +362,23 @@ def _parse(text: str) -> SPFRecord:
 _parse_memo = lru_cache(maxsize=4096)(_parse)
 
 
-def _fast_mechanism(qualifier: str, term: str, fast: re.Match[str]) -> Mechanism | None:
-    """exists, a or mx from a :data:`_FAST_TERM` match; None sends the term to the general path."""
-    exists, exists_domain, kind, a_domain, cidr4, cidr6 = fast.groups()
-    if exists is not None:
-        kind = exists
-        domain = _fast_domain(exists_domain, 0, len(exists_domain))
-    elif a_domain is not None:
-        domain = _fast_domain(a_domain, 0, len(a_domain))
-    else:
-        domain = None
-    if domain is None and (exists is not None or a_domain is not None):
-        return None
+def _fast_a_mx(qualifier: str, term: str, fast: re.Match[str]) -> Mechanism | None:
+    """a or mx from a :data:`_FAST_A_MX` match; None sends the term to the general path."""
+    kind, domain_text, cidr4, cidr6 = fast.groups()
+    domain = None
+    if domain_text is not None:
+        domain = _fast_domain(domain_text)
+        if domain is None:
+            return None
     return _new_tuple(Mechanism, (qualifier, kind, term, domain, int(cidr4) if cidr4 else 32,
                                   int(cidr6) if cidr6 else 128, 0, 0, 0, 0, 0))
 
 
-def _fast_domain(text: str, start: int, end: int) -> MacroString | None:
-    """``text[start:end]`` as a literal domain-spec if :data:`_FAST_DOMAIN` accepts it and it
-    needs no truncation (sections 7.1, 7.3), else None (the general parser decides)."""
-    if _FAST_DOMAIN_RE.fullmatch(text, start, end) is None:
+def _fast_domain(spec: str) -> MacroString | None:
+    """``spec`` as a literal domain-spec if :data:`_FAST_DOMAIN` accepts it and it needs no
+    truncation (sections 7.1, 7.3), else None (the general parser decides)."""
+    if _FAST_DOMAIN_RE.fullmatch(spec) is None:
         return None
-    spec = text[start:end]
     name = spec[:-1] if spec[-1] == "." else spec
     return literal_domain(spec, name) if len(name) <= MAX_DOMAIN else None
 
