@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import statistics
 from typing import Any
 
 from bench.plan import CONTENDERS, EXTRA_RATIOS, HELP_MAX_SECONDS, TARGETS, WORKLOAD_TITLES
@@ -15,10 +16,39 @@ def _rate(results: dict[str, Any], workload: str, tool: str) -> float | None:
 
 
 def ratio(results: dict[str, Any], workload: str, numerator: str, denominator: str) -> float | None:
+    """``numerator``'s rate over ``denominator``'s.  After interleaved rounds it is the median of the
+    ratios within each round, so a machine that slows down for a while slows both sides of a ratio."""
     top, bottom = _rate(results, workload, numerator), _rate(results, workload, denominator)
     if top is None or not bottom:
         return None
+    a = results[workload][numerator].get("round_medians") or []
+    b = results[workload][denominator].get("round_medians") or []
+    if len(a) == len(b) > 1 and all(b):
+        return statistics.median(x / y for x, y in zip(a, b, strict=True))
     return top / bottom
+
+
+def merge_rounds(outcomes: list[dict[str, Any]]) -> dict[str, Any]:
+    """One tool's measurements from several rounds as one entry: every pass rate, their
+    median, the median of each round (``round_medians``), the highest peak RSS and the
+    worst agreement.  A round that failed makes the whole entry that error."""
+    failed = [o for o in outcomes if "error" in o]
+    if failed:
+        return failed[0]
+    worst = min(outcomes, key=lambda o: o["agree"])
+    merged = dict(outcomes[0])
+    merged.update(
+        rates=[rate for o in outcomes for rate in o["rates"]],
+        seconds=[s for o in outcomes for s in o["seconds"]],
+        runs=sum(o["runs"] for o in outcomes),
+        rounds=len(outcomes),
+        round_medians=[o["median"] for o in outcomes],
+        rss_peak_kb=max(o["rss_peak_kb"] for o in outcomes),
+        agree=worst["agree"],
+        disagreements=worst["disagreements"],
+    )
+    merged["median"] = statistics.median(merged["rates"])
+    return merged
 
 
 def evaluate(results: dict[str, Any], startup: dict[str, Any] | None) -> dict[str, Any]:
@@ -52,8 +82,10 @@ def table(results: dict[str, Any], startup: dict[str, Any] | None, verdicts: dic
         if not rows:
             continue
         unit = next((r["unit"] for r in rows.values() if "unit" in r), "")
-        base = _rate(results, workload, "mailwarden") or _rate(results, workload, "mailwarden-warm")
-        lines += ["", f"{title} [{unit}, median of runs, one process per tool]",
+        base = "mailwarden" if _rate(results, workload, "mailwarden") else "mailwarden-warm"
+        rounds = max((r.get("rounds", 1) for r in rows.values()), default=1)
+        how = f"median of all runs of {rounds} interleaved rounds" if rounds > 1 else "median of runs"
+        lines += ["", f"{title} [{unit}, {how}, one process per tool]",
                   f"  {'tool':34} {'median':>10} {'min..max':>19} {'items':>6} {'agree':>11} {'peak RSS':>9}"
                   f" {'mailwarden x':>12}"]
         for c in (c for c in CONTENDERS if c.workload == workload):
@@ -65,7 +97,8 @@ def table(results: dict[str, Any], startup: dict[str, Any] | None, verdicts: dic
                 continue
             spread = f"{_fmt_rate(min(r['rates']))}..{_fmt_rate(max(r['rates']))}"
             agree = f"{r['agree']}/{r['items']}"
-            times = f"{base / r['median']:.2f}" if base and not c.tool.startswith("mailwarden") else ""
+            x = None if c.tool.startswith("mailwarden") else ratio(results, workload, base, c.tool)
+            times = "" if x is None else f"{x:.2f}"
             lines.append(f"  {c.label:34} {_fmt_rate(r['median']):>10} {spread:>19} {r['items']:>6} {agree:>11}"
                          f" {r['rss_peak_kb'] / 1024:>7.1f}MB {times:>12}")
             if r["agree"] != r["items"]:

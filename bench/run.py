@@ -2,13 +2,15 @@
 """Benchmarks: mailwarden side by side with dkimpy, pyspf, authheaders and mailauth.
 
     bash bench/setup.sh                 # once: bench/.venv + bench/node_modules
-    python bench/run.py --quick         # ~2-3 minutes
+    python bench/run.py --quick         # ~3-4 minutes
     python bench/run.py --json OUT      # full run (2,000 messages, 10,000 SPF queries)
 
 Every tool runs in its own process (its own interpreter: the product's Python for
 mailwarden, bench/.venv for the Python reference tools, node for mailauth) on the
-same generated data with every DNS answer served from memory; each reports the
-median of the timed passes and its peak RSS.  Ratios are taken within this run.
+same generated data with every DNS answer served from memory; each reports its
+timed passes and its peak RSS.  The tools take turns in interleaved rounds (every
+tool once per round); a ratio is the median of the ratios within each round, so a
+machine that slows down for a while slows both sides of it.
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ if str(ROOT) not in sys.path:
 
 from bench.corpus.build import PROFILES, ensure  # noqa: E402
 from bench.plan import CONTENDERS, NODE, PRODUCT, VENV, Contender  # noqa: E402
-from bench.report import evaluate, table  # noqa: E402
+from bench.report import evaluate, merge_rounds, table  # noqa: E402
 
 BENCH = ROOT / "bench"
 VENV_PYTHON = BENCH / ".venv" / "bin" / "python"
@@ -118,38 +120,46 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--quick", action="store_true", help="400 messages, 2,000 SPF queries, subsets of slow tools")
     parser.add_argument("--json", metavar="OUT", type=Path, help="write every figure and ratio to OUT")
-    parser.add_argument("--runs", type=int, default=5, help="timed passes per tool (median reported; default 5)")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="interleaved rounds, every tool once per round (default 3)")
+    parser.add_argument("--runs", type=int, default=2, help="timed passes per tool and round (default 2)")
     parser.add_argument("--only", metavar="W[,W]", help="workloads to run: dkim,spf,full,startup")
     parser.add_argument("--data-root", type=Path, default=BENCH / "results" / "data", help="where data is generated")
     args = parser.parse_args(argv)
-    if args.runs < 1:
-        parser.error("--runs must be at least 1")
+    if args.runs < 1 or args.rounds < 1:
+        parser.error("--runs and --rounds must be at least 1")
     profile = PROFILES["quick" if args.quick else "full"]
     only = set(args.only.split(",")) if args.only else {"dkim", "spf", "full", "startup"}
 
     started = time.time()
-    print(f"mailwarden bench: profile {profile.name}, {args.runs} timed runs per tool", flush=True)
+    print(f"mailwarden bench: profile {profile.name}, {args.rounds} rounds x {args.runs} timed runs per tool",
+          flush=True)
     data = ensure(profile, args.data_root)
     print(f"data: {data} ({profile.messages} messages, {profile.queries} SPF queries)", flush=True)
-    results: dict[str, dict[str, Any]] = {}
-    for c in CONTENDERS:
-        if c.workload not in only:
-            continue
-        print(f"  {c.workload:5} {c.label} ...", end="", flush=True)
-        t0 = time.time()
-        outcome = run_contender(c, data, args.runs, profile.name)
-        results.setdefault(c.workload, {})[c.tool] = outcome
-        shown = outcome.get("error") or f"{outcome['median']:,.0f} {outcome['unit']}"
-        print(f" {shown} ({time.time() - t0:.0f}s)", flush=True)
+    rounds: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    for number in range(1, args.rounds + 1):
+        if args.rounds > 1:
+            print(f" round {number}/{args.rounds}", flush=True)
+        for c in CONTENDERS:
+            if c.workload not in only:
+                continue
+            print(f"  {c.workload:5} {c.label} ...", end="", flush=True)
+            t0 = time.time()
+            outcome = run_contender(c, data, args.runs, profile.name)
+            rounds.setdefault(c.workload, {}).setdefault(c.tool, []).append(outcome)
+            shown = outcome.get("error") or f"{outcome['median']:,.0f} {outcome['unit']}"
+            print(f" {shown} ({time.time() - t0:.0f}s)", flush=True)
+    results = {workload: {tool: merge_rounds(outcomes) for tool, outcomes in tools.items()}
+               for workload, tools in rounds.items()}
     startup = None
     if "startup" in only:
         from bench.workloads.startup import measure_startup
 
         print("  startup ...", flush=True)
-        startup = measure_startup(data, max(args.runs, 10))
+        startup = measure_startup(data, max(args.runs * args.rounds, 10))
     verdicts = evaluate(results, startup)
     print(table(results, startup, verdicts), end="")
-    report = {"profile": profile.name, "runs": args.runs, "data": str(data), "machine": machine(),
+    report = {"profile": profile.name, "rounds": args.rounds, "runs": args.runs, "data": str(data), "machine": machine(),
               "versions": versions(), "elapsed_s": time.time() - started, "results": results,
               "startup": startup, **verdicts}
     latest = BENCH / "results" / f"latest-{profile.name}.json"

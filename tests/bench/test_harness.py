@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import statistics
 import subprocess
 import sys
 from pathlib import Path
@@ -13,7 +14,7 @@ import pytest
 from bench.harness import measure
 from bench.plan import TARGETS
 from bench.refdns import MemoryDNS
-from bench.report import evaluate, ratio, table
+from bench.report import evaluate, merge_rounds, ratio, table
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -101,3 +102,34 @@ def test_ratios_targets_and_table() -> None:
     assert len(verdicts["targets"]) == len(TARGETS) + 1
     text = table(results, startup, verdicts)
     assert "MISSED" in text and "not set up" in text and "0.25x" in text  # fraction of the floor
+
+
+def _round(median: float, agree: int = 10, rss: int = 2048) -> dict:
+    return {"median": median, "rates": [median * 0.9, median * 1.1], "seconds": [1.0, 1.0], "runs": 2,
+            "items": 10, "agree": agree, "unit": "msg/s", "rss_peak_kb": rss,
+            "disagreements": [] if agree == 10 else [[0, "fail", "pass"]]}
+
+
+def test_rounds_merge_every_pass_and_keep_the_worst_agreement() -> None:
+    merged = merge_rounds([_round(100), _round(300, agree=9, rss=4096), _round(200)])
+    assert merged["rounds"] == 3 and merged["runs"] == 6 and len(merged["rates"]) == 6
+    assert merged["round_medians"] == [100, 300, 200]
+    assert merged["median"] == pytest.approx(statistics.median([90, 110, 270, 330, 180, 220]))
+    assert merged["rss_peak_kb"] == 4096
+    assert merged["agree"] == 9 and merged["disagreements"] == [[0, "fail", "pass"]]
+    assert merge_rounds([_round(100), {"error": "exit 1: boom"}]) == {"error": "exit 1: boom"}
+
+
+def test_ratio_after_rounds_is_the_median_of_the_per_round_ratios() -> None:
+    # the machine halves its speed in round 2: both sides slow down, the ratio does not move
+    ours = merge_rounds([_round(1000), _round(500), _round(1000)])
+    theirs = merge_rounds([_round(100), _round(50), _round(100)])
+    slower = merge_rounds([_round(100), _round(100), _round(100)])
+    results = {"dkim": {"mailwarden": ours, "dkimpy": theirs, "mailauth": slower}}
+    assert ratio(results, "dkim", "mailwarden", "dkimpy") == pytest.approx(10)
+    assert ratio(results, "dkim", "mailwarden", "mailauth") == pytest.approx(10)  # median of 10, 5, 10
+    verdicts = evaluate(results, None)
+    assert "10.00" in table(results, None, verdicts)
+    # a single round falls back to the ratio of the medians
+    single = {"dkim": {"mailwarden": _fake(300), "dkimpy": _fake(100)}}
+    assert ratio(single, "dkim", "mailwarden", "dkimpy") == pytest.approx(3)
