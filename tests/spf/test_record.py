@@ -166,3 +166,24 @@ def test_literal_domain_over_253_characters_is_truncated_like_any_other(kind):
         assert mech.domain.literal == spec
         assert mech.domain.name == ".".join(["x" * 60] * 3) + ".example.com"
     assert parse_record(f"v=spf1 {kind}:_spf.Example.COM.").mechanisms[0].domain.name == "_spf.Example.COM"
+
+
+@pytest.mark.parametrize("text", [
+    "v=spf1", "v=spf1 ip4:192.0.2.0/24 ip6:2001:db8::/32 mx include:_spf.example.com ~all",
+    "V=SPF1 a:mail.example.com/24//64 redirect=_spf.example.com exp=explain.%{d} foo=bar",
+])
+def test_valid_record_is_the_dataclass_built_one(text):
+    # parse_record builds well-formed records through the slots (record.py _valid_record): same object.
+    import dataclasses
+
+    from mailwarden.spf.record import _RECORD_SLOTS, SPFRecord, _parse
+
+    assert tuple(f.name for f in dataclasses.fields(SPFRecord)) == _RECORD_SLOTS
+    rec = parse_record(text)
+    built = SPFRecord(rec.text, rec.plan, rec.modifiers, rec.redirect, rec.exp, rec.error)
+    assert rec == built and repr(rec) == repr(built) and rec.ok
+    assert dataclasses.replace(rec) == rec and dataclasses.astuple(rec) == dataclasses.astuple(built)
+    again = _parse(text)  # a second parse (not the memoized object) is equal, with the same hash
+    assert again is not rec and again == rec and hash(again) == hash(rec)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        rec.text = "v=spf1 +all"  # type: ignore[misc]
