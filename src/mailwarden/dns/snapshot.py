@@ -99,8 +99,9 @@ class SnapshotResolver:
 
     def __init__(self, zone: Zone) -> None:
         self._zone = zone
-        # A snapshot never changes, so an answer can be reused for the same question as asked.
-        self._answers: dict[tuple[str, str], Answer] = {}
+        # A snapshot never changes, so an answer can be reused for the same question as asked
+        # (kept with the normalized question it logs, so a repeat builds no tuple).
+        self._answers: dict[tuple[str, str], tuple[Answer, tuple[str, str]]] = {}
         self.queries: list[tuple[str, str]] = []
 
     @classmethod
@@ -113,13 +114,13 @@ class SnapshotResolver:
 
     def lookup(self, name: str, rdtype: str) -> Answer:
         """Synchronous lookup (the snapshot never waits)."""
-        answer = self._answers.get((name, rdtype))
-        if answer is not None:
-            self.queries.append((answer.name, answer.rdtype))
-            return answer
+        known = self._answers.get((name, rdtype))
+        if known is not None:
+            self.queries.append(known[1])
+            return known[0]
         answer = self._lookup(name, rdtype)
         if len(self._answers) < 100_000:
-            self._answers[(name, rdtype)] = answer
+            self._answers[(name, rdtype)] = (answer, (answer.name, answer.rdtype))
         return answer
 
     def _lookup(self, name: str, rdtype: str) -> Answer:
@@ -151,6 +152,10 @@ class SnapshotResolver:
             return Answer(qname, rdtype, Rcode.NOERROR, value or (), SNAPSHOT_TTL, tuple(chain))
 
     async def query(self, name: str, rdtype: str) -> Answer:
+        known = self._answers.get((name, rdtype))  # lookup()'s first lines, without a call per query
+        if known is not None:
+            self.queries.append(known[1])
+            return known[0]
         return self.lookup(name, rdtype)
 
     async def aclose(self) -> None:
