@@ -155,6 +155,21 @@ def test_ip_run_scan_and_table_agree_with_term_by_term(nets, address, near):
         assert [fresh.first_match(version, value) for _ in range(3)] == [expected] * 3  # scan, then tables
 
 
+@settings(max_examples=1500, deadline=None)
+@given(st.one_of(domains, odd_domains), st.sampled_from(["include", "exists", "a", "mx"]))
+def test_names_the_fast_path_marks_valid_are_valid_domains(domain, kind):
+    # The evaluator skips the section 4.3 check for them (evaluate.py check(valid_name=True)).
+    rec = parse_record(f"v=spf1 {kind}:{domain}")
+    if not rec.ok:
+        return
+    spec = rec.mechanisms[0].domain
+    if spec.valid_name:
+        assert spec.literal == domain and valid_domain(spec.name) and _valid_domain_by_labels(spec.name)
+    else:
+        general = _parse_mechanism(f"{kind}:{domain}").domain
+        assert not general.valid_name  # only the fast path vouches for a name
+
+
 def _valid_domain_by_labels(name: str) -> bool:
     """Section 4.3 spelled out label by label (the definition the engine's one pattern replaces)."""
     if not name or len(name) > 253 or name[0] == "[" or " " in name or not name.isascii():

@@ -192,12 +192,15 @@ class _Evaluator:
 
     # ------------------------------------------------------------------ check_host
 
-    async def check(self, domain: str, depth: int) -> _Outcome:
-        """check_host() for one domain (section 4); errors raise :class:`_Stop`."""
+    async def check(self, domain: str, depth: int, valid_name: bool = False) -> _Outcome:
+        """check_host() for one domain (section 4); errors raise :class:`_Stop`.
+
+        ``valid_name``: the caller knows ``domain`` is a valid name (section 4.3) already.
+        """
         cache = self.cache
         lookup = cache.get(domain.lower()) if cache is not None else None  # cached names were valid
         if lookup is None:
-            if not valid_domain(domain):
+            if not valid_name and not valid_domain(domain):
                 return _Outcome("none", domain, problem=f"{domain!r} is not a valid domain name (section 4.3)")
             lookup = self.policy(domain, await self.resolver.query(domain, "TXT"))
         if lookup.status != "ok":
@@ -383,7 +386,7 @@ class _Evaluator:
         self.loop_check(target, "include")
         step = len(self.chain)
         self.chain.append(("include", domain, target, None))
-        outcome = await self.check(target, depth + 1)
+        outcome = await self.check(target, depth + 1, mech.domain.valid_name)  # type: ignore[union-attr]
         self.chain[step] = ("include", domain, target, outcome.result)
         if outcome.result == "none":
             if outcome.void:

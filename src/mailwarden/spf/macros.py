@@ -84,6 +84,9 @@ class MacroString(NamedTuple):
     ends_with_macro: bool
     #: For a literal: the DNS name it stands for (:func:`query_name`), or None if it is no usable name.
     name: str | None = None
+    #: ``name`` is known to be a valid domain (RFC 7208 section 4.3) already: the record parser's
+    #: literal fast path accepts only such names, so the evaluator need not check them again.
+    valid_name: bool = False
 
     def expand(self, values: MacroValues, domain: str) -> str:
         """Expand with ``values`` and ``domain`` as ``%{d}``; raises :class:`MacroSyntaxError` if too long."""
@@ -145,9 +148,9 @@ class MacroValues:
         raise MacroSyntaxError(f"unknown macro letter {letter!r}")
 
 
-def literal_domain(text: str, name: str | None) -> MacroString:
+def literal_domain(text: str, name: str | None, valid_name: bool = False) -> MacroString:
     """A macro string without macros (the common case), built without the tokenizer."""
-    return tuple.__new__(MacroString, (text, (text,), text, False, False, name))
+    return tuple.__new__(MacroString, (text, (text,), text, False, False, name, valid_name))
 
 
 def parse_macro_string(text: str, *, explanation: bool = False) -> MacroString:

@@ -408,11 +408,12 @@ def _fast_a_mx(qualifier: str, term: str, fast: re.Match[str]) -> Mechanism | No
 
 def _fast_domain(spec: str) -> MacroString | None:
     """``spec`` as a literal domain-spec if :data:`_FAST_DOMAIN` accepts it and it needs no
-    truncation (sections 7.1, 7.3), else None (the general parser decides)."""
+    truncation (sections 7.1, 7.3), else None (the general parser decides).  Such a name is
+    also a valid domain in the sense of section 4.3 (``valid_name``)."""
     if _FAST_DOMAIN_RE.fullmatch(spec) is None:
         return None
     name = spec[:-1] if spec[-1] == "." else spec
-    return literal_domain(spec, name) if len(name) <= MAX_DOMAIN else None
+    return literal_domain(spec, name, valid_name=True) if len(name) <= MAX_DOMAIN else None
 
 
 def _parse_modifier(term: str, name: str, value: str) -> Modifier:
