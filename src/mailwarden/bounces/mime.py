@@ -5,6 +5,8 @@ It walks a :class:`~mailwarden.message.Message` into a flat list of leaf
 
 * ``multipart/*`` bodies are split on their boundary (RFC 2046 section 5.1.1)
   with ``bytes.find`` (linear time); the preamble and epilogue are ignored.
+  A boundary parameter lost to a broken fold is taken from the first
+  delimiter-like line.
 * ``message/rfc822`` and ``message/global`` (RFC 6532 section 3.7) parts are
   parsed with :func:`mailwarden.message.parse_message` so that the returned
   original keeps its raw bytes (DKIM re-verification), and are walked into
@@ -31,6 +33,7 @@ MAX_DECODED_BYTES = 4 * 1024 * 1024
 
 _PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
 _FIRST_DELIMITER = re.compile(rb"(?m)^--([0-9A-Za-z'()+_,\-./:=?]{1,70})\r?$")
+_HEADER_AFTER = re.compile(rb"\r?\n[A-Za-z][A-Za-z0-9-]{0,60}:")
 _QP_SOFT = re.compile(rb"=\r?\n")
 _QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
@@ -164,6 +167,20 @@ def split_multipart(body: bytes, boundary: str) -> list[bytes]:
     return parts
 
 
+def _guess_boundary(body: bytes) -> str | None:
+    """The boundary of a multipart body whose ``boundary`` parameter was lost.
+
+    Some mailers break the Content-Type field before ``boundary="..."`` without
+    folding white space (RFC 5322 section 2.2.3), so the parameter becomes a
+    field of its own. The first delimiter-like line (RFC 2046 section 5.1.1)
+    that is followed by a header field names it.
+    """
+    match = _FIRST_DELIMITER.search(body[:65536])
+    if match is None or not _HEADER_AFTER.match(body, match.end()):
+        return None
+    return match.group(1).decode("ascii", "replace")
+
+
 def _parse_part(data: bytes) -> Message | None:
     try:
         return parse_message(data)
@@ -183,7 +200,7 @@ def walk(message: Message, *, max_depth: int = MAX_DEPTH) -> Walk:
         ctype = parse_content_type(headers.get("Content-Type"), default)
         cte = headers.get("Content-Transfer-Encoding")
         if ctype.maintype == "multipart":
-            boundary = ctype.params.get("boundary")
+            boundary = ctype.params.get("boundary") or _guess_boundary(body)
             if not boundary:
                 parts.append(Part(ctype, headers, body, depth, text=_text_of(body, cte, ctype)))
                 return
