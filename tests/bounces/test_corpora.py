@@ -123,3 +123,24 @@ def test_sisimai_not_bounces(corpora):
     for name in ("maildir/not/is-not-bounce-01.eml", "maildir/not/is-not-bounce-02.eml"):
         out = _report(folder / name)
         assert out["is_bounce"] is False and out["kind"] == "none", name
+
+
+@pytest.mark.parametrize("name,kind,found", [
+    # Amazon SES JSON notifications (an SNS envelope with a folded line; plain SES objects)
+    ("lhost-amazonses-10.eml", "non-standard", [("bounce@simulator.amazonses.com", "failed", "5.1.1", "userunknown")]),
+    ("lhost-amazonses-12.eml", "delivery-success",
+     [("success@simulator.amazonses.com", "delivered", "2.6.0", "delivered")]),
+    ("lhost-amazonses-13.eml", "delivery-success",
+     [("complaint@simulator.amazonses.com", "delivered", "2.6.0", "delivered")]),
+    # Apache James: "Error message below:" / "Message details:" (and a multipart with a lost boundary)
+    ("lhost-apachejames-01.eml", "non-standard", [("000000000000@vtext.example.com", "failed", "5.0.0", "userunknown")]),
+    # fml list error mails: a non-member post refused, a looping post not distributed
+    ("lhost-fml-02.eml", "non-standard", [("neko-nyaan@example.org", "failed", None, "rejected")]),
+    ("lhost-fml-03.eml", "non-standard", [("neko@example.co.jp", "failed", None, "systemerror")]),
+])
+def test_sisimai_structured_layouts(corpora, name, kind, found):
+    path = corpora / "bounces" / "sisimai-set-of-emails" / "maildir" / "bsd" / name
+    require_path(path, "sisimai corpus file")
+    out = _report(path)
+    assert out["kind"] == kind
+    assert [(r["address"], r["action"], r["status"], r["reason"]) for r in out["recipients"]] == found

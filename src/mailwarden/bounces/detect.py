@@ -2,14 +2,19 @@
 
 Order of decisions:
 
+0. An Amazon SES JSON notification (:mod:`mailwarden.bounces.sesjson`): a
+   bounce, a delivery (``delivery-success``) or a complaint
+   (``feedback-report``), as its ``notificationType`` says.
 1. ARF feedback report (RFC 5965): a ``message/feedback-report`` part,
    ``report-type=feedback-report``, or ARF fields in a text body.
 2. RFC 3464 DSN (and RFC 6533 ``message/global-delivery-status``): the
    per-recipient blocks give address, action, status, diagnostic. A DSN whose
    recipients were all ``delivered``/``relayed``/``expanded`` is a
    ``delivery-success``.
-3. Non-standard bounce: a bounce-like sender, subject or body, and failed
-   recipients found in the text (:mod:`mailwarden.bounces.mta`).
+3. Non-standard bounce: a known layout read by its structure (Apache James,
+   fml; :mod:`mailwarden.bounces.mta.formats`), else a bounce-like sender,
+   subject or body, and failed recipients found in the text
+   (:mod:`mailwarden.bounces.mta`).
 4. RFC 3834 auto-reply (:mod:`mailwarden.bounces.autoreply`).
 5. Otherwise ``none``.
 """
@@ -26,8 +31,9 @@ from mailwarden.bounces.dsn import DeliveryStatus, clean_address, parse_delivery
 from mailwarden.bounces.mime import Part, walk
 from mailwarden.bounces.original import from_parts, from_text
 from mailwarden.bounces.reasons import classify
-from mailwarden.bounces.results import BounceRecipient, BounceReport, OriginalMessage
-from mailwarden.bounces.status import find_all_statuses, find_reply_code, find_status
+from mailwarden.bounces.results import BounceRecipient, BounceReport, FeedbackReport, OriginalMessage
+from mailwarden.bounces.sesjson import SesNotification, parse_ses_notification
+from mailwarden.bounces.status import find_all_statuses, find_reply_code, find_status, normalize_status
 from mailwarden.message import Message
 
 MAX_RECIPIENTS = 1000
@@ -174,6 +180,14 @@ def _scanned_recipients(text: str, message: Message, original: OriginalMessage |
         by_key = {f.address.lower(): f for f in found}
         found = [by_key.get(a.lower()) or mta.Found(a, "", 0) for a in failed]
         total = max(total, len(found))
+    return _found_recipients(found, text, delayed), total
+
+
+def _found_recipients(found: list[mta.Found], text: str, delayed: bool,
+                      reason: str | None = None) -> list[BounceRecipient]:
+    """Recipients found in a non-standard bounce's text, with the status and reason their
+    diagnostic (or, for a single recipient, the whole text) gives; ``reason`` when the
+    layout itself states it."""
     out = []
     whole_status = _failure_status(text)
     for item in found:
@@ -186,9 +200,9 @@ def _scanned_recipients(text: str, message: Message, original: OriginalMessage |
             if code and code[0] in "45":
                 status = f"{code[0]}.0.0"
         action = "delayed" if delayed else "failed"
-        reason = classify(status, diagnostic, action, text[:5000])
-        out.append(BounceRecipient(clean_address(item.address), action, status, diagnostic, reason))
-    return out, total
+        why = reason or classify(status, diagnostic, action, text[:5000])
+        out.append(BounceRecipient(clean_address(item.address), action, status, diagnostic, why))
+    return out
 
 
 def _overall_reason(recipients: list[BounceRecipient]) -> str | None:
@@ -196,6 +210,33 @@ def _overall_reason(recipients: list[BounceRecipient]) -> str | None:
         if rec.action in ("failed", "delayed") and rec.reason and rec.reason != "undefined":
             return rec.reason
     return recipients[0].reason if recipients else None
+
+
+def _ses_report(ses: SesNotification, notes: list[str]) -> BounceReport:
+    """A report from an Amazon SES notification: per-recipient fields as in RFC 3464 section 2.3."""
+    original = ses.original
+    if ses.notification_type == "Complaint":
+        source = original.envelope_from if original else None
+        feedback = FeedbackReport(ses.feedback_type or "abuse", ses.user_agent, None, source,
+                                  tuple(r.address for r in ses.recipients), ses.source_ip, (), ses.arrival_date, ())
+        return BounceReport(False, "feedback-report", (), None, original, mta="amazonses",
+                            feedback=feedback, notes=tuple(notes))
+    recipients = []
+    for rec in ses.recipients[:MAX_RECIPIENTS]:
+        status = normalize_status(rec.status) or find_status(rec.diagnostic or "")
+        action = _normalize_action(rec.action, status)
+        if action in ("failed", "delayed") and status is None:
+            code = find_reply_code(rec.diagnostic or "")
+            status = f"{code[0]}.0.0" if code and code[0] in "45" else None
+        reason = classify(status, rec.diagnostic, action)
+        recipients.append(BounceRecipient(rec.address, action, status, rec.diagnostic, reason))
+    success = bool(recipients) and all(r.action in ("delivered", "relayed", "expanded") for r in recipients)
+    notes.append("Amazon SES notification (JSON)")
+    return BounceReport(
+        not success, "delivery-success" if success else "non-standard", tuple(recipients),
+        _overall_reason(recipients) or ("undefined" if not success else None), original, mta="amazonses",
+        reporting_mta=ses.reporting_mta, recipients_total=len(ses.recipients),
+        recipients_truncated=len(ses.recipients) > len(recipients), notes=tuple(notes))
 
 
 def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
@@ -220,6 +261,8 @@ def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
     m = re.search(r"report-type\s*=\s*\"?([a-z0-9-]+)", top_ct)
     if m:
         report_type = m.group(1)
+    if text.lstrip()[:1] == "{" and (ses := parse_ses_notification(text)) is not None:
+        return _ses_report(ses, notes)
     inline, inline_offset = from_text(text)
     original = from_parts(parts) or inline
     region = text[:inline_offset]
@@ -279,8 +322,15 @@ def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
                 if nested.kind != "none":
                     return replace(nested, notes=(*nested.notes, "the report was attached to another notification"))
 
-    # 3. Non-standard bounce
+    # 3. Non-standard bounce: a known layout first, then the signals of any bounce
     subject = message.subject or ""
+    structured = mta.apache_james(region) or mta.fml_error(message, region)
+    if structured is not None:
+        recipients = _found_recipients(list(structured.recipients), region, False, structured.reason)
+        return BounceReport(
+            True, "non-standard", tuple(recipients),
+            _overall_reason(recipients) or structured.reason or "undefined", original, mta=structured.mta,
+            recipients_total=len(recipients), notes=tuple(notes))
     signals = sum((mta.sender_looks_automated(message), mta.subject_looks_like_bounce(message),
                    mta.body_looks_like_bounce(region), bool(ds_parts) or report_type == "delivery-status",
                    message.get("X-Failed-Recipients") is not None))
