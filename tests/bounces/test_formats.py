@@ -181,3 +181,18 @@ def test_several_delivery_status_parts_in_one_report():
     report = analyze(data)
     assert report.kind == "delivery-success"
     assert [(r.address, r.status) for r in report.recipients] == [("a@example.net", "2.1.5"), ("b@example.net", "2.1.5")]
+
+
+def test_a_second_message_in_an_mbox_is_noted_not_merged():
+    """Two notifications in one mbox file: the first is analysed, the second is named in a note
+    (merging two reports would mix their originals and verdicts)."""
+    one = (b"From: MAILER-DAEMON@mx.example.net\r\nTo: owner@example.com\r\nSubject: Delivery Status Report\r\n"
+           b"MIME-Version: 1.0\r\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"b\"\r\n\r\n"
+           b"--b\r\nContent-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; mx.example.net\r\n\r\n"
+           b"Final-Recipient: rfc822; %s\r\nAction: delivered\r\nStatus: 2.1.5\r\n--b--\r\n")
+    data = (b"From MAILER-DAEMON  Thu Apr 29 23:34:45 2015\r\n" + one % b"a@example.net"
+            + b"\r\nFrom MAILER-DAEMON  Thu Apr 29 23:34:46 2015\r\n" + one % b"b@example.net")
+    report = analyze(data)
+    assert [r.address for r in report.recipients] == ["a@example.net"]
+    assert any("mbox" in note for note in report.notes)
+    assert not any("mbox" in note for note in analyze(one % b"a@example.net").notes)

@@ -28,7 +28,7 @@ from mailwarden.bounces import mta
 from mailwarden.bounces.arf import looks_like_text_feedback, parse_feedback_fields
 from mailwarden.bounces.autoreply import autoreply_evidence
 from mailwarden.bounces.dsn import DeliveryStatus, clean_address, parse_delivery_status, recipient_status
-from mailwarden.bounces.mime import Part, walk
+from mailwarden.bounces.mime import Part, concatenated_message, walk
 from mailwarden.bounces.original import from_parts, from_text
 from mailwarden.bounces.reasons import classify
 from mailwarden.bounces.results import BounceRecipient, BounceReport, FeedbackReport, OriginalMessage
@@ -252,6 +252,8 @@ def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
         notes.append("MIME structure truncated: too many parts")
     if tree.max_depth_reached:
         notes.append("nested messages beyond the depth limit were not read")
+    if concatenated_message(message):
+        notes.append("the file holds more messages after this one (an mbox); only the first was read")
     text = _report_text(parts)
     if not text and not parts and message.body:
         # a multipart declaration whose boundary never occurs: read the body as text

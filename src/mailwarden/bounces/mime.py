@@ -34,6 +34,7 @@ MAX_DECODED_BYTES = 4 * 1024 * 1024
 _PARAM = re.compile(r';\s*([A-Za-z0-9_.*-]+)\s*=\s*("(?:[^"\\]|\\.)*"|[^;\s]*)')
 _FIRST_DELIMITER = re.compile(rb"(?m)^--([0-9A-Za-z'()+_,\-./:=?]{1,70})\r?$")
 _HEADER_AFTER = re.compile(rb"\r?\n[A-Za-z][A-Za-z0-9-]{0,60}:")
+_MBOX_FROM = re.compile(rb"(?m)^From [^\s:]{1,320} [ -~]{1,80}\r?\n[A-Za-z][A-Za-z0-9-]{0,60}:")
 _QP_SOFT = re.compile(rb"=\r?\n")
 _QP_HEX = re.compile(rb"=([0-9A-Fa-f]{2})")
 
@@ -179,6 +180,24 @@ def _guess_boundary(body: bytes) -> str | None:
     if match is None or not _HEADER_AFTER.match(body, match.end()):
         return None
     return match.group(1).decode("ascii", "replace")
+
+
+def concatenated_message(message: Message) -> bool:
+    """Whether another message follows ``message`` in the same file (an mbox).
+
+    An mbox separator line (``From sender date``) after the closing delimiter
+    of the top-level multipart (RFC 2046 section 5.1.1: the epilogue), followed
+    by a header field, starts a second message that this analysis does not read.
+    """
+    ctype = parse_content_type(message.get("Content-Type"))
+    boundary = ctype.params.get("boundary")
+    body = message.body or b""
+    if ctype.maintype != "multipart" or not boundary:
+        return False
+    close = body.find(b"--" + boundary.encode("utf-8", "replace") + b"--")
+    if close < 0:
+        return False
+    return _MBOX_FROM.search(body, close, close + 65536) is not None
 
 
 def _parse_part(data: bytes) -> Message | None:
