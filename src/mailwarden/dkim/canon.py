@@ -227,7 +227,14 @@ def _hash_as_is(data: bytes, relaxed: bool, hash_name: str, limit: int | None) -
 
 def hash_body(body: bytes | None, canon: str, hash_name: str, limit: int | None = None) -> BodyHash:
     """Hash a CRLF body: directly when it is already canonical (the common case),
-    otherwise canonicalized in line-aligned chunks of about 64 KiB."""
+    otherwise canonicalized in line-aligned chunks of about 64 KiB.
+
+    The canonical form is always established before hashing. Hashing the received
+    bytes first and skipping the line-end and white-space scans when the digest
+    equals ``bh=`` was measured about 20 % faster on the bench corpus, but it would
+    pass a signature whose signer hashed non-canonical bytes, which section 6.1.3
+    says must fail ("body hash did not verify"); so it is not done.
+    """
     data = body or b""
     if _already_canonical(data, canon == "relaxed"):
         return _hash_as_is(data, canon == "relaxed", hash_name, limit)
