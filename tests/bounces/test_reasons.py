@@ -86,3 +86,21 @@ def test_sisimai_named_cases(corpora, name, reason, statuses):
         assert out["reason"] == reason
     if statuses:
         assert sorted(r["status"] for r in out["recipients"]) == sorted(statuses)
+
+
+@pytest.mark.parametrize("status,diagnostic,context,dtype,expected", [
+    # "listed in" a directory is a missing user, not a block list
+    (None, None, "User some.name (a@example.org) not listed in Domino Directory", "smtp", "userunknown"),
+    # "network" in a refusal is not a network error
+    ("5.0.0", "554 Host network not allowed - see https://docs.example.com/554", None, "smtp", "blocked"),
+    (None, None, "Your message was not delivered within 0 days and 1 hours. Remote host is not responding.",
+     "smtp", "expired"),
+    (None, None, "Delivery to the following recipients was aborted after 5.0 hour(s):", "smtp", "expired"),
+    (None, None, "Delivery failed 20 attempts: a@example.org", "smtp", "expired"),
+    (None, None, "DNS lookup failure: host mx.example.org not found", "smtp", "hostunknown"),
+    # a local delivery program's own "temporary failure" (RFC 3464 section 2.3.6 X-Unix)
+    ("4.3.0", "temporary failure", None, "x-unix", "mailererror"),
+    ("4.3.0", "451 4.3.0 temporary failure", None, "smtp", "systemerror"),
+])
+def test_plain_reading_reasons(status, diagnostic, context, dtype, expected):
+    assert classify(status, diagnostic, "failed", context, diagnostic_type=dtype) == expected

@@ -91,7 +91,7 @@ PATTERNS: dict[str, str] = {
         r"can't accept user|recipient (?:is not accepted|is not local)|address invalid|bad address\b|"
         r"this spectator does not exist|user missing home directory|"
         r"weil die adresse nicht gefunden wurde|the recipient name is not recognized|recipientnotfound|"
-        r"returned unknown recipient"
+        r"returned unknown recipient|not listed in (?:the )?(?:[\w.-]{1,40} )?(?:public )?(?:directory|address book)"
     ),
     "filtered": (
         r"account is protected by|bounced address|has restricted sms e-mail|is not accepting any mail|"
@@ -136,7 +136,7 @@ PATTERNS: dict[str, str] = {
         r"your email address has been blacklisted|spam reporting address|return path|null sender"
     ),
     "hostunknown": (
-        r"host (?:or domain name )?not found|unknown host|host unknown|no such domain|"
+        r"host (?:or domain name )?not found|host [\w.-]{1,253} not found|unknown host|host unknown|no such domain|"
         r"domain (?:does not|doesn't) exist|name or service not known|unrouteable mail domain|"
         r"domain (?:not found|is not valid|unknown|must exist)|illegal host/domain|hostname (?:not found|does not exist)|"
         r"unknown domain|domain name (?:not found|invalid)|all relevant mx records point to non-existent hosts|"
@@ -170,7 +170,7 @@ PATTERNS: dict[str, str] = {
         r"not accepting (?:mail|messages) from|service unavailable.{0,40}(?:client|ip)|"
         r"please use the smtp server of your isp|dynamic ip|dial-?up|residential|your ip|"
         r"refused connection|connection not accepted|client not authorized|not authorized to connect|"
-        r"my name was rejected|invalid ip for sending"
+        r"my name was rejected|invalid ip for sending|network not allowed"
     ),
     "virusdetected": (
         r"virus|malware|infected|worm detected|trojan|harmful content|dangerous attachment"
@@ -202,7 +202,8 @@ PATTERNS: dict[str, str] = {
         r"retry timeout|timed? ?out|too (?:long|old) in (?:the )?queue|could not be delivered (?:with)?in|"
         r"giving up|gave up|delivery time|has not been delivered|undeliverable for|delivery attempts|"
         r"message (?:has been )?in (?:the )?queue too long|queue lifetime|connection timed out|"
-        r"unable to connect|could not connect|operation timed out"
+        r"unable to connect|could not connect|operation timed out|(?:was|could) not (?:be )?delivered within|"
+        r"(?:delivery|recipients) (?:\w+ ){0,3}was aborted after|failed (?:after )?\d{1,4} (?:delivery )?attempts"
     ),
     "failedstarttls": (
         r"starttls|tls is required|requiretls|must issue a starttls|tls negotiation fail|"

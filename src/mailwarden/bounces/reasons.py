@@ -151,7 +151,7 @@ _TEXT_RULES: list[tuple[str, str]] = [
                 r"retry timeout|timed? ?out|too (?:long|old) in (?:the )?queue|"
                 r"could not be delivered (?:with)?in|giving up|gave up|delivery time|"
                 r"has not been delivered|undeliverable for|delivery attempts"),
-    ("networkerror", r"network|no route to host|name server reply|dns (?:error|failure)|connection (?:lost|dropped|reset|closed)|loop|too many hops|"
+    ("networkerror", r"network (?:error|failure|problem|is unreachable|unreachable)|no route to host|name server reply|dns (?:error|failure)|connection (?:lost|dropped|reset|closed)|loop|too many hops|"
                      r"lost connection|broken pipe|unable to connect|could not connect|"
                      r"connect to .* failed|connection timed out"),
     ("systemfull", r"(?:system|disk|storage) (?:is )?full|out of (?:disk )?space|insufficient system"),
@@ -308,8 +308,9 @@ def _decide(status: str | None, name: str | None, low: str, cmd: str | None, dty
             if _probe(reason, name, low, cmd):
                 return reason
     if name is None or name in _VAGUE or dtype != "smtp":
+        local = dtype.startswith("x-unix")  # a local delivery program's own words (RFC 3464 section 2.3.6)
         for reason in _TEXT_ORDER:
-            if included(reason, low):
+            if included(reason, low) and not (local and reason == "systemerror"):
                 return reason
         if name:
             return name
