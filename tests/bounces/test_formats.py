@@ -196,3 +196,30 @@ def test_a_second_message_in_an_mbox_is_noted_not_merged():
     assert [r.address for r in report.recipients] == ["a@example.net"]
     assert any("mbox" in note for note in report.notes)
     assert not any("mbox" in note for note in analyze(one % b"a@example.net").notes)
+
+
+# ---------------------------------------------------------------- recipients and reasons from the text
+
+def _notice(body: bytes) -> bytes:
+    return b"From: MAILER-DAEMON@mx.example.net\r\nTo: owner@example.com\r\nSubject: Mail delivery failed\r\n\r\n" + body
+
+
+def test_an_address_is_never_cut_at_a_dot_between_labels():
+    report = analyze(_notice(b"Unable to deliver message to <kijitora@neko.example.jp> (and other recipients "
+                             b"in the same domain).\r\n"))
+    assert [r.address for r in report.recipients] == ["kijitora@neko.example.jp"]
+
+
+def test_a_label_line_introduces_the_reason_paragraph():
+    report = analyze(_notice(b"Your message\r\n\r\n  Subject: Test\r\n\r\nwas not delivered to:\r\n\r\n"
+                             b"  gone@example.org\r\n\r\nbecause:\r\n\r\n"
+                             b"  User some.name (gone@example.org) not listed in Domino Directory\r\n"))
+    (rec,) = report.recipients
+    assert rec.address == "gone@example.org" and "not listed in Domino Directory" in rec.diagnostic
+    assert report.reason == "userunknown"
+
+
+def test_a_bounce_naming_no_recipient_still_states_its_reason():
+    report = analyze(_notice(b"There was an error delivering your mail to <postmaster@gone.example>.\r\n\r\n"
+                             b"DNS lookup failure: host gone.example not found\r\n"))
+    assert report.is_bounce and not report.recipients and report.reason == "hostunknown"

@@ -212,6 +212,11 @@ def _overall_reason(recipients: list[BounceRecipient]) -> str | None:
     return recipients[0].reason if recipients else None
 
 
+def _text_reason(text: str, delayed: bool) -> str:
+    """The reason a bounce states when no recipient could be named: read from its whole text."""
+    return classify(_failure_status(text), None, "delayed" if delayed else "failed", text[:5000])
+
+
 def _ses_report(ses: SesNotification, notes: list[str]) -> BounceReport:
     """A report from an Amazon SES notification: per-recipient fields as in RFC 3464 section 2.3."""
     original = ses.original
@@ -349,8 +354,9 @@ def analyze_bounce(message: Message, *, _nested: bool = False) -> BounceReport:
             writer = mta.identify_mta(message, text)
             if writer == "googlegroups":  # the group refused the post (unknown group or not a member)
                 recipients = [replace(r, reason="rejected") for r in recipients]
+            reason = _overall_reason(recipients) or _text_reason(region, delayed)
             return BounceReport(
-                True, "non-standard", tuple(recipients), _overall_reason(recipients) or "undefined",
+                True, "non-standard", tuple(recipients), reason,
                 original, mta=writer, recipients_total=total,
                 recipients_truncated=total > len(recipients), notes=tuple(notes))
 

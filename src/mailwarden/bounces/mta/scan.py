@@ -27,7 +27,10 @@ from functools import cache
 MAX_TEXT = 200_000
 MAX_FOUND = 1000
 
-_ADDR = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,64}@(?:[A-Za-z0-9\-]{1,63}\.)+[A-Za-z0-9\-]{2,63}"
+# The domain ends where the name ends: a following "." is sentence punctuation, never a cut
+# between two labels ("to <a@b.example.jp>" must not give "a@b.example").
+_ADDR = (r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~.\-]{1,64}@(?:[A-Za-z0-9\-]{1,63}\.)+[A-Za-z0-9\-]{2,63}"
+         r"(?![A-Za-z0-9\-]|\.[A-Za-z0-9\-])")
 _ADDR_RE = re.compile(_ADDR)
 _B = r"^\s*(?:[*\-\u2022>|]+\s*)?\[?(?:SMTP:)?"  # list bullets and quote marks before an address
 # (pattern, strong): a strong form names a recipient by its shape alone; a weak
@@ -56,7 +59,7 @@ _FORMS: list[tuple[str, bool]] = [
      rf"could not deliver to|delivery failed for|mailbox unavailable|recipient unknown)\s*[:\-]?\s*<?({_ADDR})>?", True),
     (rf"(?:deliver(?:y of)?|delivered|send|sent|message|mail|addressed) (?:your message |the message |mail |e-?mail )?to"
      rf"(?: this address)?\s+[\"']?<?({_ADDR})>?[\"']?"
-     rf"(?:\s+(?:has|for|failed|was|could|cannot|is|because|due)|\s*[:,.]|\s*$)", False),
+     rf"(?:\s+(?:has|for|failed|was|could|cannot|is|because|due)|\s*[:,.(]|\s*$)", False),
     (rf"(?:for|to) (?:recipient |address |user )?<?({_ADDR})>?\s*(?:failed|has failed|was rejected|"
      rf"could not|cannot|is unknown|does not exist|not found|bounced)", False),
     (rf"(?:quota (?:violation|exceeded)|mailbox (?:is )?full|over quota|user unknown|unknown user|"
@@ -95,8 +98,8 @@ def _context(lines: list[str], index: int, first_rest: str) -> str:
     for line in lines[index + 1 : index + 8]:
         stripped = line.strip()
         if not stripped:
-            if out:
-                break
+            if out and not out[-1].endswith(":"):
+                break  # the paragraph ended; a label such as "because:" introduces the next one
             continue
         if _STATUS_LINE.match(stripped):
             break
