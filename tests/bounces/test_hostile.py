@@ -120,3 +120,17 @@ def test_cli_oversized_and_missing(cli, tmp_path):
     empty.write_bytes(b"")
     proc = cli("bounce", str(empty), "--json")
     assert proc.returncode == 2 and b"empty" in proc.stderr
+
+
+def test_layout_recognisers_are_bounded():
+    """Apache James details with 100000 recipient lines, an epilogue of mbox-like lines, a long address run."""
+    james = (b"From: a@example.net\r\nSubject: x\r\n\r\nError message below:\r\n550 no such user\r\n\r\n"
+             b"Message details:\r\n  Subject: x\r\n  RCPT TO: a@example.org\r\n"
+             + b"".join(b"           u%d@example.org\r\n" % i for i in range(100_000)))
+    epilogue = HEAD + b"--BB\r\nContent-Type: text/plain\r\n\r\nx\r\n--BB--\r\n" + b"From " + b"a" * 300_000 + b"\r\n"
+    dots = b"From: MAILER-DAEMON@x.example\r\nSubject: failure notice\r\n\r\nto <" + b"a." * 50_000 + b"\r\n"
+    for data in (james, epilogue, dots):
+        start = time.monotonic()
+        report = analyze_bounce(parse_message(data))
+        assert time.monotonic() - start < 5
+        assert len(report.recipients) <= 1000

@@ -190,6 +190,8 @@ def _found_recipients(found: list[mta.Found], text: str, delayed: bool,
     layout itself states it."""
     out = []
     whole_status = _failure_status(text)
+    context = text[:5000]
+    decided: dict[tuple[str | None, str | None], str] = {}  # recipients sharing one diagnostic
     for item in found:
         diagnostic = item.diagnostic or None
         status = _failure_status(diagnostic)
@@ -200,7 +202,9 @@ def _found_recipients(found: list[mta.Found], text: str, delayed: bool,
             if code and code[0] in "45":
                 status = f"{code[0]}.0.0"
         action = "delayed" if delayed else "failed"
-        why = reason or classify(status, diagnostic, action, text[:5000])
+        why = reason or decided.get((status, diagnostic))
+        if why is None:
+            why = decided[(status, diagnostic)] = classify(status, diagnostic, action, context)
         out.append(BounceRecipient(clean_address(item.address), action, status, diagnostic, why))
     return out
 

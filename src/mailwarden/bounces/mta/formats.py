@@ -75,7 +75,7 @@ def apache_james(text: str) -> Structured | None:
         return None
     diagnostic = _james_error(sample, error.end(), details.start())
     addresses = [rcpt.group(1)]
-    for line in sample[rcpt.end() + 1:].split("\n", _MAX_RCPT)[:_MAX_RCPT]:
+    for line in sample[rcpt.end() + 1:].split("\n", _MAX_RCPT)[:_MAX_RCPT - 1]:
         more = _JAMES_MORE.fullmatch(line)
         if more is None:
             break
