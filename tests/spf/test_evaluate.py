@@ -218,3 +218,41 @@ def test_include_of_a_missing_domain_is_permerror_and_a_void_lookup():
     assert r.result == "permerror" and r.void_lookups == 1 and "gone.example does not exist" in r.problem
     r = check("192.0.2.1", "a@r.example", zone=zone)
     assert r.result == "permerror" and r.void_lookups == 1 and "nospf.example" in r.problem
+
+
+def test_record_cache_clock_read_once_per_evaluation():
+    """Expiry is checked against one clock reading per check_host() (RecordCache.get's ``now``)."""
+    readings = []
+    clock = Clock()
+
+    def counting() -> float:
+        readings.append(clock.t)
+        return clock()
+
+    cache = RecordCache(clock=counting)
+    resolver = SnapshotResolver.from_dict(ZONE)
+    assert run(evaluate_spf(resolver, "198.51.100.7", "u@example.com", "h.example", cache=cache)).result == "pass"
+    readings.clear()
+    assert run(evaluate_spf(resolver, "198.51.100.7", "u@example.com", "h.example", cache=cache)).result == "pass"
+    assert cache.hits == 3 and len(readings) == 1
+    assert cache.get("example.com", now=clock.t + 299) is not None
+    assert cache.get("example.com", now=clock.t + 301) is None  # expired: dropped
+    assert cache.get("example.com") is None
+
+
+@pytest.mark.parametrize("ip", ["192.0.2.1", "198.51.100.9", "203.0.113.5"])
+def test_literal_and_macro_includes_give_the_same_evidence(ip):
+    """A literal include (evaluated inline in check()) and one written with a macro (through
+    match()/include()) that names the same domain give the same result, chain and trace."""
+    base = {"Inc.Example": {"TXT": ["v=spf1 ip4:198.51.100.0/24 include:loop.example ?all"]},
+            "loop.example": {"TXT": ["v=spf1 ip4:203.0.113.0/24 include:SENDER.example -all"]}}
+    literal = {**base, "sender.example": {"TXT": ["v=spf1 include:Inc.Example -all"]}}
+    macro = {**base, "sender.example": {"TXT": ["v=spf1 include:%{l}.Example -all"]}}
+    got = []
+    for zone in (literal, macro):
+        r = run(evaluate_spf(SnapshotResolver.from_dict(zone), ip, "Inc@sender.example", "h.example"))
+        trace = [(t.domain, t.term.replace("%{l}", "Inc"), t.outcome, t.depth, t.detail) for t in r.trace]
+        mechanism = r.mechanism and r.mechanism.replace("%{l}", "Inc")
+        got.append((r.result, r.problem, r.lookups, mechanism, r.matched_domain, r.chain, trace))
+    assert got[0] == got[1]
+    assert got[0][0] in ("pass", "permerror")

@@ -69,13 +69,21 @@ class RecordCache:
     def __len__(self) -> int:
         return len(self._entries)
 
-    def get(self, name: CacheKey) -> CacheValue | None:
-        """The live entry for a name (policy) or ``(type, name, ip version)`` (address set)."""
+    def now(self) -> float:
+        """The cache's clock: an evaluation reads it once and passes it to :meth:`get`."""
+        return self._clock()
+
+    def get(self, name: CacheKey, now: float | None = None) -> CacheValue | None:
+        """The live entry for a name (policy) or ``(type, name, ip version)`` (address set).
+
+        ``now``: the clock reading to check expiry against (default: read the clock); one
+        check_host() evaluation reads it once (~40 ns per hit, ~6 hits per warm query).
+        """
         entry = self._entries.get(name)
         if entry is None:
             self.misses += 1
             return None
-        if entry[0] <= self._clock():
+        if entry[0] <= (self._clock() if now is None else now):
             del self._entries[name]
             self.misses += 1
             return None

@@ -120,6 +120,7 @@ class _Evaluator:
     __slots__ = (
         "_values",
         "cache",
+        "cache_now",
         "chain",
         "helo",
         "ip_dotted",
@@ -148,6 +149,8 @@ class _Evaluator:
         self.receiver = receiver
         self.now = now
         self.cache = cache
+        #: One clock reading for every cache expiry check of this evaluation.
+        self.cache_now = cache.now() if cache is not None else 0.0
         self.lookups = 0
         self.void = 0
         self.trace: list[tuple[str, str, str, int, str | None] | None] = []
@@ -171,8 +174,9 @@ class _Evaluator:
 
     # ------------------------------------------------------------------ records
 
-    def policy(self, name: str, answer: Answer) -> PolicyLookup:
-        """Section 4.4/4.5: the name's one ``v=spf1`` record from its TXT answer (cached by name)."""
+    def policy(self, name: str, answer: Answer, key: str) -> PolicyLookup:
+        """Section 4.4/4.5: the name's one ``v=spf1`` record from its TXT answer (cached by ``key``,
+        the name in lower case)."""
         rcode = answer.rcode
         if rcode is not _NOERROR and rcode is not _NXDOMAIN:  # SERVFAIL, TIMEOUT (Answer.failed)
             raise _Stop("temperror", f"DNS {rcode.value} looking up the SPF record of {name}")
@@ -187,22 +191,25 @@ class _Evaluator:
             else:
                 lookup = PolicyLookup("ok", parse_record(text))  # type: ignore[arg-type]
         if self.cache is not None:
-            self.cache.put(name.lower(), lookup, answer.ttl or NEGATIVE_CACHE_TTL)
+            self.cache.put(key, lookup, answer.ttl or NEGATIVE_CACHE_TTL)
         return lookup
 
     # ------------------------------------------------------------------ check_host
 
-    async def check(self, domain: str, depth: int, valid_name: bool = False) -> _Outcome:
+    async def check(self, domain: str, depth: int, valid_name: bool = False, key: str | None = None) -> _Outcome:
         """check_host() for one domain (section 4); errors raise :class:`_Stop`.
 
-        ``valid_name``: the caller knows ``domain`` is a valid name (section 4.3) already.
+        ``valid_name``: the caller knows ``domain`` is a valid name (section 4.3) already;
+        ``key``: ``domain.lower()`` when the caller has it.
         """
+        if key is None:
+            key = domain.lower()
         cache = self.cache
-        lookup = cache.get(domain.lower()) if cache is not None else None  # cached names were valid
+        lookup = cache.get(key, self.cache_now) if cache is not None else None  # cached names were valid
         if lookup is None:
             if not valid_name and not valid_domain(domain):
                 return _Outcome("none", domain, problem=f"{domain!r} is not a valid domain name (section 4.3)")
-            lookup = self.policy(domain, await self.resolver.query(domain, "TXT"))
+            lookup = self.policy(domain, await self.resolver.query(domain, "TXT"), key)
         if lookup.status != "ok":
             if lookup.status == "multiple":
                 raise _Stop("permerror", f"{domain} publishes more than one SPF record (section 4.5)")
@@ -217,7 +224,7 @@ class _Evaluator:
         trace = self.trace
         version = self.version
         ip_int = self.ip_int
-        self.stack.append(domain.lower())
+        self.stack.append(key)
         try:
             for mech in record.plan:
                 if isinstance(mech, IPRun):
@@ -233,7 +240,16 @@ class _Evaluator:
                 index = len(trace)
                 trace.append(None)
                 try:
-                    matched = await self.match(mech, domain, depth)
+                    spec = mech.domain
+                    if mech.kind == "include" and spec.literal is not None:  # type: ignore[union-attr]
+                        # match() and include() inline, the one await being the nested check
+                        # (two coroutines fewer per include: ~0.4 us each, ~4.6 includes per query).
+                        self.count_lookup(mech.text, domain)
+                        step, target_key = self.enter_include(mech, domain, spec.name)  # type: ignore[union-attr]
+                        outcome = await self.check(spec.name, depth + 1, spec.valid_name, target_key)  # type: ignore
+                        matched = self.include_result(step, mech, domain, outcome)
+                    else:
+                        matched = await self.match(mech, domain, depth)
                 except _Stop as stop:
                     trace[index] = (domain, mech.text, stop.result, depth, stop.problem)
                     raise
@@ -337,7 +353,7 @@ class _Evaluator:
         key = (kind, target.lower(), version)
         cache = self.cache
         if cache is not None:
-            hit = cache.get(key)
+            hit = cache.get(key, self.cache_now)
             if hit is not None:
                 return hit  # type: ignore[return-value]
         rdtype = "A" if version == 4 else "AAAA"
@@ -381,13 +397,25 @@ class _Evaluator:
 
     async def include(self, mech: Mechanism, domain: str, target: str | None, depth: int) -> bool:
         """Section 5.2: pass matches; fail/softfail/neutral do not; errors and none propagate."""
+        step, key = self.enter_include(mech, domain, target)
+        outcome = await self.check(target, depth + 1, mech.domain.valid_name, key)  # type: ignore
+        return self.include_result(step, mech, domain, outcome)
+
+    def enter_include(self, mech: Mechanism, domain: str, target: str | None) -> tuple[int, str]:
+        """Before an include's nested check (section 5.2): the target must be a name not being
+        evaluated already; records the chain step.  Returns (step, target in lower case)."""
         if target is None:
             raise _Stop("permerror", f"{mech.text!r} in {domain} does not expand to a valid domain name")
-        self.loop_check(target, "include")
+        key = target.lower()
+        if key in self.stack:
+            raise _Stop("permerror", f"include loop: {' -> '.join([*self.stack, key])}")
         step = len(self.chain)
         self.chain.append(("include", domain, target, None))
-        outcome = await self.check(target, depth + 1, mech.domain.valid_name)  # type: ignore[union-attr]
-        self.chain[step] = ("include", domain, target, outcome.result)
+        return step, key
+
+    def include_result(self, step: int, mech: Mechanism, domain: str, outcome: _Outcome) -> bool:
+        """After an include's nested check (section 5.2): whether the include matches."""
+        self.chain[step] = ("include", domain, self.chain[step][2], outcome.result)
         if outcome.result == "none":
             if outcome.void:
                 self.void += 1  # counted as evidence; the permerror follows anyway
