@@ -256,3 +256,20 @@ def test_literal_and_macro_includes_give_the_same_evidence(ip):
         got.append((r.result, r.problem, r.lookups, mechanism, r.matched_domain, r.chain, trace))
     assert got[0] == got[1]
     assert got[0][0] in ("pass", "permerror")
+
+
+def test_new_result_is_the_dataclass_result():
+    """results.new_result (the engine's fast constructor) gives the same object as SPFResult(...)."""
+    from dataclasses import fields, replace
+
+    from mailwarden.spf.results import SPFResult, new_result
+
+    args = ("fail", "example.com", "why", 3, 1, "-all", None, "example.com", "mailfrom", "u@example.com",
+            "192.0.2.1", "v=spf1 -all", (("include", "a", "b", "pass"),), (("a", "-all", "match", 0, None),))
+    fast, slow = new_result(*args), SPFResult(*args)
+    assert len(args) == len(fields(SPFResult))  # a new field must be added to new_result too
+    assert fast == slow and hash(fast) == hash(slow) and repr(fast) == repr(slow)
+    assert fast.__dict__ == slow.__dict__ and fast.to_json() == slow.to_json()
+    assert replace(fast, identity="helo") == replace(slow, identity="helo")
+    with pytest.raises(AttributeError):
+        fast.result = "pass"  # type: ignore[misc]

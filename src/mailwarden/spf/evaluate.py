@@ -28,7 +28,7 @@ from mailwarden.errors import InputError, MailwardenError
 from mailwarden.spf.cache import AddressSet, PolicyLookup, RecordCache
 from mailwarden.spf.macros import MacroString, MacroSyntaxError, MacroValues, parse_macro_string, query_name
 from mailwarden.spf.record import QUALIFIERS, IPRun, Mechanism, SPFRecord, parse_record, select_txt_record
-from mailwarden.spf.results import SPFResult
+from mailwarden.spf.results import SPFResult, new_result
 
 MAX_DNS_TERMS = 10
 MAX_VOID_LOOKUPS = 2
@@ -541,9 +541,9 @@ async def check_host(resolver: Resolver, ip: str, domain: str, sender: str, helo
         mechanism, matched = outcome.mechanism, (outcome.domain if outcome.mechanism else None)
     except _Stop as stop:
         result, problem, mechanism, matched = stop.result, stop.problem, None, None
-    return SPFResult(
+    return new_result(
         result, domain, explanation, ev.lookups, ev.void, mechanism, problem, matched, "mailfrom", sender,
-        ev.ip_text, ev.top_record, tuple(ev.chain), tuple(ev.trace),  # type: ignore[arg-type]
+        ev.ip_text, ev.top_record, tuple(ev.chain), tuple(ev.trace),
     )
 
 
