@@ -273,3 +273,15 @@ def test_new_result_is_the_dataclass_result():
     assert replace(fast, identity="helo") == replace(slow, identity="helo")
     with pytest.raises(AttributeError):
         fast.result = "pass"  # type: ignore[misc]
+
+
+def test_cached_policy_lookup_is_the_named_tuple():
+    """The evaluator builds PolicyLookup("ok", record) through tuple.__new__: same value, same fields."""
+    from mailwarden.spf import parse_record
+    from mailwarden.spf.cache import PolicyLookup
+
+    cache = RecordCache()
+    run(evaluate_spf(SnapshotResolver.from_dict(ZONE), "198.51.100.7", "u@example.com", "h.example", cache=cache))
+    got = cache.get("_spf2.example.net")
+    assert got == PolicyLookup("ok", parse_record("v=spf1 ip4:198.51.100.7 ~all"))
+    assert type(got) is PolicyLookup and got.status == "ok" and not got.nxdomain and not got.void

