@@ -285,3 +285,17 @@ def test_cached_policy_lookup_is_the_named_tuple():
     got = cache.get("_spf2.example.net")
     assert got == PolicyLookup("ok", parse_record("v=spf1 ip4:198.51.100.7 ~all"))
     assert type(got) is PolicyLookup and got.status == "ok" and not got.nxdomain and not got.void
+
+
+def test_a_and_mx_addresses_skip_unparsable_records():
+    """_add_values: an A/AAAA answer's text records as integers, unparsable ones skipped (sections 5.3, 5.4)."""
+    zone = {"s.example": {"TXT": ["v=spf1 a:h.example mx -all"], "MX": ["10 m1.example", "20 m2.example"]},
+            "h.example": {"A": ["not-an-address", "192.0.2.5"]},
+            "m1.example": {"A": ["192.0.2.77", "999.1.1.1"]}, "m2.example": {"A": ["192.0.2.78"]}}
+    resolver = SnapshotResolver.from_dict(zone)
+    for ip, want in (("192.0.2.5", "pass"), ("192.0.2.77", "pass"), ("192.0.2.78", "pass"), ("192.0.2.6", "fail")):
+        assert run(evaluate_spf(resolver, ip, "u@s.example", "h.example")).result == want, ip
+    cache = RecordCache()
+    run(evaluate_spf(resolver, "192.0.2.6", "u@s.example", "h.example", cache=cache))
+    assert cache.get(("a", "h.example", 4)).addresses == frozenset({0xC0000205})
+    assert cache.get(("mx", "s.example", 4)).addresses == frozenset({0xC000024D, 0xC000024E})

@@ -296,7 +296,8 @@ def select_txt_record(records: tuple[Record, ...]) -> tuple[str | None, int]:
     for record in records:
         if isinstance(record, tuple):
             text = "".join(record)
-            if text[:7] == "v=spf1 " or _VERSION.match(text) is not None:  # as in _parse
+            # As in _parse; a text not starting with "v"/"V" (site verifications...) skips the pattern.
+            if text[:7] == "v=spf1 " or (text[:1] in "vV" and _VERSION.match(text) is not None):
                 found = text
                 count += 1
     return (found if count == 1 else None), count
