@@ -2,7 +2,7 @@
 """Benchmarks: mailwarden side by side with dkimpy, pyspf, authheaders and mailauth.
 
     bash bench/setup.sh                 # once: bench/.venv + bench/node_modules
-    python bench/run.py --quick         # ~3-4 minutes
+    python bench/run.py --quick         # ~1-2 minutes
     python bench/run.py --json OUT      # full run (2,000 messages, 10,000 SPF queries)
 
 Every tool runs in its own process (its own interpreter: the product's Python for
