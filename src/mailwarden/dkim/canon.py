@@ -187,8 +187,10 @@ class BodyHasher:
 
 _CONSTRUCTORS = {"sha256": hashlib.sha256, "sha1": hashlib.sha1}
 #: Two spaces, or a space before CR: the only places (with tabs and a final space)
-#: where relaxed body canonicalization changes a CRLF body.
-_RELAX_NEEDED = re.compile(rb" [ \r]")
+#: where relaxed body canonicalization changes a CRLF body. Two literal searches:
+#: ``re`` scans for a literal without stopping at every space (a class would).
+_TWO_SPACES = re.compile(rb"  ")
+_SPACE_CR = re.compile(rb" \r")
 
 
 def _already_canonical(data: bytes, relaxed: bool) -> bool:
@@ -203,7 +205,8 @@ def _already_canonical(data: bytes, relaxed: bool) -> bool:
     first = data.find(b" ")
     if first < 0:
         return True
-    return _RELAX_NEEDED.search(data, first, data.rfind(b" ") + 2) is None
+    end = data.rfind(b" ") + 2
+    return _TWO_SPACES.search(data, first, end) is None and _SPACE_CR.search(data, first, end) is None
 
 
 def _hash_as_is(data: bytes, relaxed: bool, hash_name: str, limit: int | None) -> BodyHash:
