@@ -136,15 +136,8 @@ class _Parser(TokenStream):
 
     def object(self, closing: str | None, line: int, into: _Object | None = None) -> _Object:
         obj = into if into is not None else _Object(line=line)
-        while True:
+        while not self.block_ends(closing, line):
             kind, value, ln = self.peek()
-            if kind == "eof":
-                if closing:
-                    raise _Stop(line, "'{' is never closed")
-                return obj
-            if kind == closing:
-                self.next()
-                return obj
             if kind in (";", ","):
                 self.next()
                 continue
@@ -155,6 +148,7 @@ class _Parser(TokenStream):
                 self.next()
             val = self.value()
             obj.pairs.append((value.lower(), value, val, ln))
+        return obj
 
     def value(self):
         kind, value, ln = self.next()
@@ -174,17 +168,12 @@ class _Parser(TokenStream):
 
     def array(self, line: int) -> _Array:
         arr = _Array(line=line)
-        while True:
-            kind, _, _ln = self.peek()
-            if kind == "eof":
-                raise _Stop(line, "'[' is never closed")
-            if kind == "]":
-                self.next()
-                return arr
-            if kind == ",":
+        while not self.block_ends("]", line):
+            if self.peek()[0] == ",":
                 self.next()
                 continue
             arr.items.append(self.value())
+        return arr
 
     def nested(self, fn):
         self.depth += 1

@@ -129,16 +129,9 @@ class _Parser(TokenStream):
         return tok
 
     def commands(self, into: list[_Command], closing: str | None) -> list[_Command]:
-        while True:
-            kind, _value, line = self.peek()
-            if kind == "eof":
-                if closing:
-                    raise _Stop(line, "'{' is never closed")
-                return into
-            if kind == closing:
-                self.next()
-                return into
+        while not self.block_ends(closing):
             into.append(self.command())
+        return into
 
     def command(self) -> _Command:
         kind, name, line = self.next()

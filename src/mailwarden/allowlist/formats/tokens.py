@@ -42,3 +42,22 @@ class TokenStream:
         if tok[0] != "eof":
             self.ahead = None
         return tok
+
+    def block_ends(self, closing: str | None, opened_at: int | None = None) -> bool:
+        """Whether the block being read ends here: at its ``closing`` token (consumed),
+        or at the end of input when there is none (``closing`` None, the top level).
+        The end of input inside a block is an error, reported at ``opened_at`` (by
+        default at the last line read)."""
+        kind, _, line = self.peek()
+        if kind == "eof":
+            if closing:
+                opener = _OPENERS.get(closing, closing)
+                raise ParseStop(line if opened_at is None else opened_at, f"{opener!r} is never closed")
+            return True
+        if kind == closing:
+            self.next()
+            return True
+        return False
+
+
+_OPENERS = {"}": "{", "]": "["}
