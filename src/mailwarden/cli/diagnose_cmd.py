@@ -17,8 +17,26 @@ _HEADLINES = {
     "bounce": "REAL BOUNCE - about mail you did send",
     "lookalike": "LOOK-ALIKE - imitates your address, not sent from your domain",
     "unrelated": "UNRELATED - does not claim to come from you",
-    "inconclusive": "INCONCLUSIVE - not enough evidence",
+    "inconclusive": "CANNOT TELL YET - not enough evidence",
 }
+
+#: Headlines when the confidence is not high: never phrased as a certainty.
+_UNSURE_HEADLINES = {
+    "spoofed": "PROBABLY FORGED - your account was most likely not used",
+    "authentic": "PROBABLY REALLY SENT - most likely through an authorized server",
+    "forwarded": "PROBABLY FORWARDED - check that you know the forwarder or list",
+    "backscatter": "PROBABLY BACKSCATTER - most likely a bounce about mail you did not send",
+    "bounce": "PROBABLY A REAL BOUNCE - most likely about mail you did send",
+    "lookalike": "PROBABLY A LOOK-ALIKE - imitates your address, not sent from your domain",
+    "unrelated": "PROBABLY UNRELATED - does not seem to claim to come from you",
+}
+
+
+def headline(verdict: str, confidence: str) -> str:
+    """The first line: the answer, worded as surely as the evidence allows."""
+    if confidence == "high" or verdict not in _UNSURE_HEADLINES:
+        return _HEADLINES[verdict]
+    return _UNSURE_HEADLINES[verdict]
 
 
 #: Plain labels for the evidence checks in the human output.
@@ -48,7 +66,7 @@ def _wrap(text: str, indent: str = "  ", bullet: str = "- ") -> str:
 def render_human(diagnosis: Any) -> str:
     """Answer first, then why (evidence), then what to do - for a worried non-expert."""
     d = diagnosis
-    lines = [f"{_HEADLINES[d.verdict]}  (confidence: {d.confidence})", ""]
+    lines = [f"{headline(d.verdict, d.confidence)}  (confidence: {d.confidence})", ""]
     lines += textwrap.wrap(d.summary, width=100)
     if d.sending_path == "authorized-third-party" and d.third_party:
         lines.append(f"Sent by: {d.third_party}")
@@ -72,11 +90,13 @@ def render_human(diagnosis: Any) -> str:
               help="authserv-id of your provider's Authentication-Results (e.g. mx.google.com); repeatable.")
 @click.option("--trusted-relay", "relays", multiple=True, metavar="HOST-or-CIDR",
               help="Your provider's inbound relay: host name, .domain or CIDR (repeatable).")
+@click.option("--trusted-sealer", "sealers", multiple=True, metavar="DOMAIN",
+              help="ARC sealer you trust (a mailing list or forwarder you use), e.g. lists.example.org; repeatable.")
 @click.option("--allowlist", "allowlist_file", metavar="FILE",
               help="Your spam filter's allowlist, to check for the allowlist trap.")
 @dns_options
 def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_ids: tuple[str, ...],
-             relays: tuple[str, ...], allowlist_file: str | None, opts: Options) -> None:
+             relays: tuple[str, ...], sealers: tuple[str, ...], allowlist_file: str | None, opts: Options) -> None:
     """Was my account used, or was my address forged?
 
     FILE is the message as it sits in your mailbox (full source, or only the
@@ -95,7 +115,7 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
     async def job(resolver):
         return await diagnose_message(resolver, message, me=me, domains=domains,
                                       trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
-                                      allowlist=allowlist, now=opts.now)
+                                      allowlist=allowlist, now=opts.now, trusted_sealers=sealers)
 
     result = opts.run(job)
     emit(opts, result.to_dict(), lambda: click.echo(render_human(result)))
