@@ -7,7 +7,15 @@ from typing import Any
 
 import click
 
-from mailwarden.cli.common import Options, dns_options, emit, read_input, read_message
+from mailwarden.cli.common import (
+    AnswerTally,
+    Options,
+    dns_options,
+    emit_each,
+    error_item,
+    read_input,
+    read_messages,
+)
 
 _HEADLINES = {
     "spoofed": "FORGED - your account was not used",
@@ -48,6 +56,7 @@ _LABELS = {
     "original-dkim": "Returned message DKIM", "original-trace": "Returned message route",
     "allowlist": "Allowlist", "crosscheck-spf": "Re-check vs provider", "crosscheck-dkim": "Re-check vs provider",
     "crosscheck-dmarc": "Re-check vs provider", "crosscheck-arc": "Re-check vs provider",
+    "arc-sealer": "Who vouched for it", "dns": "DNS",
 }
 
 
@@ -105,17 +114,40 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
     """
     if not me and not domains:
         raise click.UsageError("name yourself with --me ADDRESS and/or --domain DOMAIN")
+    from dataclasses import replace
+
     from mailwarden.diagnose.boundary import parse_trusted_relays
+    from mailwarden.diagnose.results import Evidence
     from mailwarden.diagnose.service import diagnose_message
+    from mailwarden.errors import DNSUnavailableError, InputError
 
     trusted_relays = parse_trusted_relays(relays)
     allowlist = _load_allowlist(allowlist_file) if allowlist_file else None
-    message = read_message(file)
+    messages = read_messages(file)
 
     async def job(resolver):
-        return await diagnose_message(resolver, message, me=me, domains=domains,
-                                      trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
-                                      allowlist=allowlist, now=opts.now, trusted_sealers=sealers)
+        tally = AnswerTally(resolver)
+        results: list = []
+        for message in messages:
+            if isinstance(message, InputError):
+                results.append(message)
+                continue
+            tally.restart()
+            result = await diagnose_message(tally, message, me=me, domains=domains,
+                                            trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
+                                            allowlist=allowlist, now=opts.now, trusted_sealers=sealers)
+            if tally.nothing_answered():
+                if result.verdict == "inconclusive" and len(messages) == 1:
+                    raise DNSUnavailableError(tally.describe_failure(opts.nameserver))
+                note = Evidence("dns", "unreachable", "DNS did not answer any question, so nothing could be "
+                                "re-checked: this answer rests only on what your provider recorded at delivery")
+                result = replace(result, evidence=(*result.evidence, note))
+            results.append(result)
+        return results
 
-    result = opts.run(job)
-    emit(opts, result.to_dict(), lambda: click.echo(render_human(result)))
+    items = [error_item(r) if isinstance(r, InputError) else _item(r) for r in opts.run(job)]
+    emit_each(opts, items)
+
+
+def _item(result: Any) -> tuple[dict[str, Any], Any]:
+    return result.to_dict(), lambda: click.echo(render_human(result))
