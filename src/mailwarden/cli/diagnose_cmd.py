@@ -150,4 +150,4 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
 
 
 def _item(result: Any) -> tuple[dict[str, Any], Any]:
-    return result.to_dict(), lambda: click.echo(render_human(result))
+    return result.to_json(), lambda: click.echo(render_human(result))
