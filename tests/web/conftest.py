@@ -45,7 +45,11 @@ def csrf_of(html: str) -> str:
 @pytest.fixture
 def client_for():
     """``client_for(**config)`` -> a Starlette TestClient of ``create_app(**config)``."""
-    from starlette.testclient import TestClient
+    import warnings
+
+    with warnings.catch_warnings():  # Starlette 1.x suggests httpx2; httpx is what its TestClient runs on
+        warnings.simplefilter("ignore", DeprecationWarning)
+        from starlette.testclient import TestClient
 
     from mailwarden.web import create_app
 

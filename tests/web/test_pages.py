@@ -114,3 +114,18 @@ def test_split_identities():
     for bad in ("<script>alert(1)</script>", "@x.example", "x@", "nodots", "x@-bad.example"):
         with pytest.raises(InputError):
             split_identities(bad)
+
+
+def test_audit_when_dns_does_not_answer_gives_no_grade(client_for):
+    c = client_for(dns={"fabrikam.example": {"TXT": "TIMEOUT", "MX": "TIMEOUT", "A": "TIMEOUT"},
+                        "_dmarc.fabrikam.example": {"TXT": "TIMEOUT"}})
+    token = csrf_of(c.get("/audit").text)
+    page = c.post("/audit", data={"csrf": token, "domain": "fabrikam.example"})
+    assert page.status_code == 503
+    assert "Nothing can be concluded" in page.text and "grade" not in _text(page.text).split("Audit")[-1]
+
+
+def test_audit_of_a_domain_that_does_not_exist(client):
+    token = csrf_of(client.get("/audit").text)
+    page = client.post("/audit", data={"csrf": token, "domain": "nowhere.example"})
+    assert page.status_code == 400 and "does not exist" in page.text

@@ -29,7 +29,7 @@ from starlette.responses import HTMLResponse, RedirectResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
-from mailwarden.errors import InputError
+from mailwarden.errors import DNSUnavailableError, InputError
 from mailwarden.web import answers
 from mailwarden.web.config import WebConfig
 from mailwarden.web.security import (
@@ -154,6 +154,8 @@ class WebApp:
                 dns=self.config.dns, nameserver=self.config.nameserver, live=live)
         except InputError as exc:
             return self.render(request, session, "index.html", 400, form=sticky, error=str(exc))
+        except DNSUnavailableError as exc:
+            return self.render(request, session, "index.html", 503, form=sticky, error=_dns_failed(exc))
         return self.render(request, session, "diagnosis.html", d=result, live=live, identities=identities)
 
     async def audit(self, request: Request, session: Session) -> Response:
@@ -169,6 +171,8 @@ class WebApp:
                                              dns=self.config.dns, nameserver=self.config.nameserver)
         except InputError as exc:
             return self.render(request, session, "audit.html", 400, form=sticky, error=str(exc))
+        except DNSUnavailableError as exc:
+            return self.render(request, session, "audit.html", 503, form=sticky, error=_dns_failed(exc))
         return self.render(request, session, "audit.html", form=sticky, report=report)
 
     async def login(self, request: Request, session: Session) -> Response:
@@ -186,6 +190,10 @@ class WebApp:
     async def logout(self, request: Request, session: Session) -> Response:
         request.state.session = session.logout()
         return RedirectResponse("/login" if self.config.login_required else "/", 303)
+
+
+def _dns_failed(exc: Exception) -> str:
+    return f"Nothing can be concluded: {exc}. Trying again later may help."
 
 
 def _field(form: FormData, name: str) -> str:
