@@ -16,48 +16,7 @@ from mailwarden.cli.common import (
     read_input,
     read_messages,
 )
-
-_HEADLINES = {
-    "spoofed": "FORGED - your account was not used",
-    "authentic": "REALLY SENT - through an authorized server",
-    "forwarded": "FORWARDED - a genuine message passed on by a forwarder or list",
-    "backscatter": "BACKSCATTER - a bounce about mail you did not send",
-    "bounce": "REAL BOUNCE - about mail you did send",
-    "lookalike": "LOOK-ALIKE - imitates your address, not sent from your domain",
-    "unrelated": "UNRELATED - does not claim to come from you",
-    "inconclusive": "CANNOT TELL YET - not enough evidence",
-}
-
-#: Headlines when the confidence is not high: never phrased as a certainty.
-_UNSURE_HEADLINES = {
-    "spoofed": "PROBABLY FORGED - your account was most likely not used",
-    "authentic": "PROBABLY REALLY SENT - most likely through an authorized server",
-    "forwarded": "PROBABLY FORWARDED - check that you know the forwarder or list",
-    "backscatter": "PROBABLY BACKSCATTER - most likely a bounce about mail you did not send",
-    "bounce": "PROBABLY A REAL BOUNCE - most likely about mail you did send",
-    "lookalike": "PROBABLY A LOOK-ALIKE - imitates your address, not sent from your domain",
-    "unrelated": "PROBABLY UNRELATED - does not seem to claim to come from you",
-}
-
-
-def headline(verdict: str, confidence: str) -> str:
-    """The first line: the answer, worded as surely as the evidence allows."""
-    if confidence == "high" or verdict not in _UNSURE_HEADLINES:
-        return _HEADLINES[verdict]
-    return _UNSURE_HEADLINES[verdict]
-
-
-#: Plain labels for the evidence checks in the human output.
-_LABELS = {
-    "from": "Sender", "boundary": "Arrival at your provider", "authentication-results": "Your provider's check",
-    "spf": "SPF", "spf-owner": "SPF for your domain", "dkim": "DKIM signature", "dmarc": "DMARC", "arc": "ARC",
-    "submission": "Login", "sender": "Sender service", "forwarding": "Forwarding", "lookalike": "Look-alike",
-    "notification": "Notification", "original": "Returned message", "original-spf": "Returned message SPF",
-    "original-dkim": "Returned message DKIM", "original-trace": "Returned message route",
-    "allowlist": "Allowlist", "crosscheck-spf": "Re-check vs provider", "crosscheck-dkim": "Re-check vs provider",
-    "crosscheck-dmarc": "Re-check vs provider", "crosscheck-arc": "Re-check vs provider",
-    "arc-sealer": "Who vouched for it", "dns": "DNS",
-}
+from mailwarden.diagnose.wording import LABELS, headline
 
 
 def _load_allowlist(path: str) -> Any:
@@ -81,7 +40,7 @@ def render_human(diagnosis: Any) -> str:
         lines.append(f"Sent by: {d.third_party}")
     lines += ["", "Why:"]
     for e in d.evidence:
-        label = _LABELS.get(e.check, e.check)
+        label = LABELS.get(e.check, e.check)
         plain = e.result in ("owner", "other", "trace", "found", "trusted") or e.check == "boundary"
         lines.append(_wrap(f"{label}: {e.detail}" if plain else f"{label} ({e.result}): {e.detail}"))
     if d.missing:
