@@ -48,7 +48,7 @@ class DKIMSignatureResult:
         """False when the message has a From instance this signature does not cover (DKIM replay)."""
         return "from" not in self.unsigned_fields
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "domain": self.domain,
             "selector": self.selector,
