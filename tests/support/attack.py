@@ -13,7 +13,7 @@ import asyncio
 from functools import cache
 from typing import Any
 
-from mailwarden.check import check_message
+from mailwarden.auth import Authenticator
 from mailwarden.diagnose.service import diagnose_message
 from mailwarden.dkim.sign import generate_key, sign_message
 from mailwarden.dns.snapshot import SnapshotResolver
@@ -80,8 +80,13 @@ def sign(raw: bytes, domain: str = "victim.example", *, headers: list[str] | Non
 
 
 def check(raw: bytes, dns: dict[str, Any] | None = None, **options: Any):
-    resolver = SnapshotResolver.from_dict(dns or zone())
-    return asyncio.run(check_message(resolver, parse_message(raw), authserv_id=PROVIDER, now=NOW, **options))
+    """``mailwarden check`` through the public front door (an :class:`Authenticator` session)."""
+
+    async def job():
+        async with Authenticator(SnapshotResolver.from_dict(dns or zone()), authserv_id=PROVIDER) as auth:
+            return await auth.authenticate(parse_message(raw), now=NOW, **options)
+
+    return asyncio.run(job())
 
 
 def diagnose(raw: bytes, dns: dict[str, Any] | None = None, **options: Any):
