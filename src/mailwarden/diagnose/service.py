@@ -68,9 +68,11 @@ async def _guard(step: str, job: Awaitable[T], timeouts: list[str]) -> T | None:
 def _org(domain: str | None) -> str | None:
     if not domain:
         return None
+    from mailwarden.dns.base import to_a_label
     from mailwarden.psl import organizational_domain
 
-    return organizational_domain(domain.lower().rstrip(".")) or domain.lower().rstrip(".")
+    domain = to_a_label(domain.lower().rstrip("."))  # RFC 8616: compare internationalized names as A-labels
+    return organizational_domain(domain) or domain
 
 
 def aligned(domain: str | None, from_domain: str | None) -> bool:
