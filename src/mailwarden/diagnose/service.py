@@ -287,7 +287,9 @@ async def _original_facts(
     if original.header_fields("DKIM-Signature"):
         dkim = await _guard("dkim", verify_message(resolver, original, now=now), timeouts) or ()
     owner_sigs = [s for s in dkim if aligned(s.domain, domain)]
-    dkim_pass = [s for s in owner_sigs if s.result == "pass"]
+    # The quoted original's Received hops are whoever wrote it; only the owner's own signature that
+    # verifies (and covers the From) proves the owner sent it (issue 14, class 5).
+    dkim_pass = [s for s in owner_sigs if s.result == "pass" and s.covers_displayed_from]
     spf_word = spf.result if spf is not None else None
     temperror = bool(timeouts) or spf_word == "temperror" or any(s.result == "temperror" for s in owner_sigs)
     trace_host = None
@@ -304,18 +306,22 @@ async def _original_facts(
     if boundary.ip:
         evidence.append(Evidence("original-spf", spf_word or "not checked",
                                  f"it reached {boundary.receiver or 'the bouncing server'} from {boundary.ip}"
-                                 f" ({boundary.helo or 'no name'}); SPF of {domain} says {spf_word or 'nothing'}"))
+                                 f" ({boundary.helo or 'no name'}); SPF of {domain} says {spf_word or 'nothing'}"
+                                 + (" - but those quoted Received lines are the original sender's text, so a "
+                                    "pass proves nothing by itself" if spf_word == "pass" else "")))
     for s in dkim:
         evidence.append(Evidence("original-dkim", s.result, f"DKIM signature d={s.domain} s={s.selector}"
                                  + (f": {s.reason}" if s.reason else "")))
     if not dkim:
         evidence.append(Evidence("original-dkim", "none", "the returned message carries no DKIM signature"))
     if trace_host is not None:
-        evidence.append(Evidence("original-trace", "found", f"it passed through your provider's server {trace_host}"))
+        evidence.append(Evidence("original-trace", "claimed",
+                                 f"its quoted Received lines name your provider's server {trace_host}; anyone "
+                                 "forging the original can write that, so it is not proof"))
     failed = spf_word in ("fail", "softfail") or (bool(owner_sigs) and not dkim_pass and all(
         s.result in ("fail", "permerror") for s in owner_sigs) and original.body is not None)
     return OriginalFacts(
-        present=True, claims_owner=claims, aligned_pass=bool(dkim_pass) or spf_word == "pass", failed=failed,
+        present=True, claims_owner=claims, aligned_pass=bool(dkim_pass), failed=failed,
         temperror=temperror, owner_trace=trace_host is not None,
     )
 

@@ -8,8 +8,8 @@ two sentences a worried person reads first.
 Order of the table (first match wins):
 
 1. a bounce, delay notice or auto-reply: judge the returned original
-   (``bounce`` if it authenticates for the owner's domain or carries a trace of
-   the owner's servers, ``backscatter`` if it fails or has no such trace,
+   (``bounce`` only if the owner's own DKIM signature on it verifies - its
+   quoted Received hops are the forger's text -, ``backscatter`` otherwise,
    ``inconclusive`` when nothing of it came back or DNS failed);
 2. the From claims the owner's domain (DMARC RFC 9989 section 4.4, relaxed alignment):
    an aligned DKIM or SPF pass means it left through an authorized server -
@@ -37,7 +37,7 @@ class OriginalFacts:
 
     present: bool  # header fields of the original came back
     claims_owner: bool  # From or envelope sender of the original is the owner's
-    aligned_pass: bool  # DKIM or SPF aligned pass for the owner's domain
+    aligned_pass: bool  # the owner's DKIM signature on the original verifies (quoted hops are never proof)
     failed: bool  # SPF at its first external hop fails/softfails for the owner, or its owner DKIM fails
     temperror: bool
     owner_trace: bool  # a Received hop written by the owner's provider
@@ -102,8 +102,7 @@ def _decide_notification(f: Facts) -> Decision:
                         missing=("DNS answers for the owner's domain (lookups failed)",))
     if o.failed:
         return Decision("backscatter", "high", "original-failed")
-    if o.owner_trace:
-        return Decision("bounce", "low", "original-owner-trace")
+    # Quoted hops through the owner's servers (owner_trace) are the forger's text: no proof of a real bounce.
     return Decision("backscatter", "medium", "original-no-trace")
 
 
