@@ -3,7 +3,8 @@
 Protocol outcomes (SPF permerror, DKIM fail, DNS NXDOMAIN, ...) are *results*,
 never exceptions.  Exceptions are for input that cannot be used at all and for
 faults; the CLI maps :class:`InputError` to exit status 2 with its message on
-one line of stderr, and anything else to exit status 1.
+one line of stderr, :class:`DNSUnavailableError` to exit status 3, and
+anything else to exit status 1.
 """
 
 from __future__ import annotations
@@ -30,6 +31,15 @@ class MessageError(InputError):
 
 class KeyFileError(InputError):
     """A private key or secret file that cannot be read or used."""
+
+
+class DNSUnavailableError(MailwardenError):
+    """DNS (or another server the answer needs) did not answer: timeout, SERVFAIL, no route.
+
+    Nothing can be concluded; the CLI prints ``str(exc)`` on one line of stderr
+    and exits with status 3 (SPEC section 3).  ``str(exc)`` names what did not
+    answer and says that retrying later may help.
+    """
 
 
 class RecordSyntaxError(MailwardenError, ValueError):
