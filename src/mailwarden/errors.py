@@ -49,3 +49,9 @@ class RecordSyntaxError(MailwardenError, ValueError):
     Engines turn it into a protocol result (neutral/permerror); ``parse_*``
     functions raise it for callers that inspect records (the domain audit).
     """
+
+
+class ReportParseError(InputError):
+    """A DMARC aggregate/failure or SMTP-TLS report (or its container) that cannot
+    be used: not a report, malformed beyond recovery, or refused as hostile
+    (decompression bomb, DTD/entities, absurd nesting or sizes; SPEC section 10)."""

@@ -99,7 +99,7 @@ def test_a_report_that_fails_midway_leaves_nothing_and_can_be_added_later(store:
     assert count(store, agg_records) == 3
 
 
-@pytest.mark.parametrize(("begin", "message"), [(None, "no date range"), (0, "outside"), (10**13, "impossible|outside")])
+@pytest.mark.parametrize(("begin", "message"), [(None, "no date range"), (-10**9, "outside"), (4200000000, "outside"), (10**13, "impossible|outside")])
 def test_impossible_dates_are_refused(store: Store, begin: int | None, message: str) -> None:
     report = header("r-x")
     report["report_metadata"]["date_range"] = {"begin": begin, "end": None}
@@ -157,14 +157,15 @@ def test_postgres_records_are_partitioned_by_month(store: Store) -> None:
     store.writer.add_aggregate(header("a", begin=T0), many(2), source="a")
     store.writer.add_aggregate(header("b", begin=T0 + 40 * DAY), many(2), source="b")
     store.writer.add_aggregate(header("c", begin=T0 + 2 * DAY), many(2), source="c")
+    store.writer.add_aggregate(header("old", begin=300_000_000), many(2), source="old")  # 1979: RFC 9990's sample
     with store.engine.connect() as conn:
         parts = conn.execute(text(
             "SELECT c.relname FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid "
             "JOIN pg_class p ON p.oid = i.inhparent WHERE p.relname = 'agg_records' ORDER BY 1")).scalars().all()
         kind = conn.execute(text("SELECT relkind FROM pg_class WHERE relname = 'agg_records'")).scalar()
     assert kind == "p"
-    assert parts == ["agg_records_2024_03", "agg_records_2024_04"]
-    assert count(store, agg_records) == 6
+    assert parts == ["agg_records_2024_03", "agg_records_2024_04", "agg_records_before_2000"]
+    assert count(store, agg_records) == 8
 
 
 def test_store_urls(tmp_path, monkeypatch) -> None:  # type: ignore[no-untyped-def]

@@ -15,9 +15,12 @@ from sqlalchemy import Engine, text
 from sqlalchemy.exc import DBAPIError
 
 #: Report days outside this window are refused (a hostile report cannot make the
-#: store create partitions for the year 9999 or 1970).
-EARLIEST_DAY = dt.date(2000, 1, 1)
-LATEST_DAY = dt.date(2199, 12, 31)
+#: store create partitions for the year 9999).
+EARLIEST_DAY = dt.date(1970, 1, 1)
+LATEST_DAY = dt.date(2099, 12, 31)
+#: Days before this share one partition (old samples, test reports, broken clocks),
+#: so that the number of partitions a hostile report can cause stays small.
+FIRST_MONTHLY = dt.date(2000, 1, 1)
 
 
 def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
@@ -28,7 +31,17 @@ def month_bounds(day: dt.date) -> tuple[dt.date, dt.date]:
 
 
 def partition_name(day: dt.date) -> str:
+    if day < FIRST_MONTHLY:
+        return "agg_records_before_2000"
     return f"agg_records_{day.year:04d}_{day.month:02d}"
+
+
+def partition_bounds(day: dt.date) -> str:
+    """The ``FOR VALUES`` clause of ``day``'s partition."""
+    if day < FIRST_MONTHLY:
+        return f"FROM (MINVALUE) TO ('{FIRST_MONTHLY.isoformat()}')"
+    first, following = month_bounds(day)
+    return f"FROM ('{first.isoformat()}') TO ('{following.isoformat()}')"
 
 
 class PartitionManager:
@@ -42,11 +55,7 @@ class PartitionManager:
         name = partition_name(day)
         if name in self.known:
             return
-        first, following = month_bounds(day)
-        ddl = text(
-            f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF agg_records "
-            f"FOR VALUES FROM ('{first.isoformat()}') TO ('{following.isoformat()}')"
-        )
+        ddl = text(f"CREATE TABLE IF NOT EXISTS {name} PARTITION OF agg_records FOR VALUES {partition_bounds(day)}")
         for attempt in range(3):
             try:
                 with self.engine.begin() as conn:

@@ -112,11 +112,11 @@ def day_of(timestamp: int | None) -> dt.date:
     return day
 
 
-def _pick(auth: Iterable[Mapping[str, Any]]) -> tuple[str | None, str | None]:
+def _pick(auth: Iterable[tuple[Any, Any]]) -> tuple[str | None, str | None]:
     """(domain, result) of the first passing authentication result, else of the first one."""
     first: tuple[str | None, str | None] = (None, None)
-    for index, item in enumerate(auth):
-        pair = (_lower(item.get("domain")), _word(item.get("result")))
+    for index, (domain, result) in enumerate(auth):
+        pair = (_lower(domain), _word(result))
         if pair[1] == "pass":
             return pair
         if index == 0:
@@ -124,40 +124,68 @@ def _pick(auth: Iterable[Mapping[str, Any]]) -> tuple[str | None, str | None]:
     return first
 
 
-def record_row(record: Mapping[str, Any], report_id: int, day: dt.date, domain: str) -> dict[str, Any]:
-    """One ``agg_records`` row from one record in the SPEC section 12 shape."""
+def record_row(record: Any, report_id: int, day: dt.date, domain: str) -> dict[str, Any]:
+    """One ``agg_records`` row from one record: an :class:`~mailwarden.reports.model.AggregateRecord`
+    or a dict in the SPEC section 12 shape."""
+    if isinstance(record, Mapping):
+        return _row_from_json(record, report_id, day, domain)
+    evaluated = record.policy_evaluated
+    identifiers = record.identifiers
+    dkim_auth = record.dkim[:MAX_AUTH]
+    spf_auth = record.spf[:MAX_AUTH]
+    reason_types = [(reason.type or "").lower() for reason in evaluated.reasons]
+    dkim_domain, dkim_result = _pick((d.domain, d.result) for d in dkim_auth)
+    spf_domain, spf_result = _pick((d.domain, d.result) for d in spf_auth)
+    auth = None
+    if dkim_auth or spf_auth:
+        auth = _document({"dkim": [d.to_json() for d in dkim_auth], "spf": [d.to_json() for d in spf_auth]})
+    return _row(report_id, day, domain, record.source_ip, record.count, evaluated.disposition, evaluated.dkim,
+                evaluated.spf, reason_types, identifiers.header_from, identifiers.envelope_from,
+                identifiers.envelope_to, dkim_domain, dkim_result, spf_domain, spf_result, auth)
+
+
+def _row_from_json(record: Mapping[str, Any], report_id: int, day: dt.date, domain: str) -> dict[str, Any]:
     evaluated = record.get("policy_evaluated") or {}
     identifiers = record.get("identifiers") or {}
     auth = record.get("auth_results") or {}
     dkim_auth = list(islice(auth.get("dkim") or (), MAX_AUTH))
     spf_auth = list(islice(auth.get("spf") or (), MAX_AUTH))
-    dkim = _word(evaluated.get("dkim"))
-    spf = _word(evaluated.get("spf"))
     reason_types = [str(reason.get("type") or "").lower() for reason in (evaluated.get("reasons") or ())]
-    reasons = " ".join(kind for kind in reason_types if kind)
-    count = _int(record.get("count")) or 0
-    dkim_domain, dkim_result = _pick(dkim_auth)
-    spf_domain, spf_result = _pick(spf_auth)
+    dkim_domain, dkim_result = _pick((d.get("domain"), d.get("result")) for d in dkim_auth)
+    spf_domain, spf_result = _pick((d.get("domain"), d.get("result")) for d in spf_auth)
+    return _row(report_id, day, domain, record.get("source_ip"), record.get("count"), evaluated.get("disposition"),
+                evaluated.get("dkim"), evaluated.get("spf"), reason_types, identifiers.get("header_from"),
+                identifiers.get("envelope_from"), identifiers.get("envelope_to"), dkim_domain, dkim_result,
+                spf_domain, spf_result,
+                _document({"dkim": dkim_auth, "spf": spf_auth}) if dkim_auth or spf_auth else None)
+
+
+def _row(report_id: int, day: dt.date, domain: str, source_ip: Any, count: Any, disposition: Any, dkim: Any,
+         spf: Any, reason_types: list[str], header_from: Any, envelope_from: Any, envelope_to: Any,
+         dkim_domain: str | None, dkim_result: str | None, spf_domain: str | None, spf_result: str | None,
+         auth: str | None) -> dict[str, Any]:
+    dkim, spf = _word(dkim), _word(spf)
+    number = _int(count) or 0
     return {
         "report_id": report_id,
         "day": day,
         "domain": domain,
-        "source_ip": _short(record.get("source_ip"), 64) or "",
-        "count": max(0, min(count, MAX_COUNT)),
+        "source_ip": _short(source_ip, 64) or "",
+        "count": max(0, min(number, MAX_COUNT)),
         "passed": 1 if "pass" in (dkim, spf) else 0,
         "forwarded": 1 if FORWARDING_REASONS.intersection(reason_types) else 0,
-        "disposition": _word(evaluated.get("disposition")),
+        "disposition": _word(disposition),
         "dkim": dkim,
         "spf": spf,
-        "reasons": _short(reasons),
-        "header_from": _lower(identifiers.get("header_from")),
-        "envelope_from": _lower(identifiers.get("envelope_from")),
-        "envelope_to": _lower(identifiers.get("envelope_to")),
+        "reasons": _short(" ".join(kind for kind in reason_types if kind)),
+        "header_from": _lower(header_from),
+        "envelope_from": _lower(envelope_from),
+        "envelope_to": _lower(envelope_to),
         "dkim_domain": dkim_domain,
         "dkim_result": dkim_result,
         "spf_domain": spf_domain,
         "spf_result": spf_result,
-        "auth_results": _document({"dkim": dkim_auth, "spf": spf_auth}) if dkim_auth or spf_auth else None,
+        "auth_results": auth,
     }
 
 
@@ -189,8 +217,25 @@ class ReportWriter:
 
     # -- aggregate --------------------------------------------------------------------------
 
-    def add_aggregate(self, header: Mapping[str, Any], records: Iterable[Any], *, source: str) -> Outcome:
-        """Store one aggregate report: ``header`` without records (SPEC shape), ``records`` streamed."""
+    def add_report(self, report: Any, *, source: str | None = None) -> Outcome:
+        """Store a parsed report (:mod:`mailwarden.reports.model`); an aggregate's records are streamed."""
+        source = source or report.source
+        if report.kind == "aggregate":
+            header = {"kind": "aggregate", "version": report.version,
+                      "report_metadata": report.report_metadata.to_json(),
+                      "policy_published": report.policy_published.to_json()}
+            return self.add_aggregate(header, report.iter_records(), source=source, warnings=report.warnings)
+        if report.kind == "tls":
+            return self.add_document("tls", report.to_json(), source=source)
+        return self.add_document(report.kind, report.to_json(), source=source)
+
+    def add_aggregate(self, header: Mapping[str, Any], records: Iterable[Any], *, source: str,
+                      warnings: list[str] | None = None) -> Outcome:
+        """Store one aggregate report: ``header`` without records (SPEC shape), ``records`` streamed.
+
+        ``warnings`` (a list the parser extends while the records are read) is
+        stored with the report once its records were read.
+        """
         meta = header.get("report_metadata") or {}
         policy = header.get("policy_published") or {}
         report_key = _short(meta.get("report_id"), 600)
@@ -205,7 +250,7 @@ class ReportWriter:
         domain = _lower(policy.get("domain")) or ""
         if self.partitioned:
             self.partitions.ensure(day)
-        document = {key: value for key, value in header.items() if key != "records"}
+        document = {key: value for key, value in header.items() if key not in ("records", "source")}
         row = {
             "kind": identity.kind,
             "reporter": identity.reporter,
@@ -233,11 +278,10 @@ class ReportWriter:
                     conn.execute(insert, batch)
                     record_count += len(batch)
                     message_count += sum(item["count"] for item in batch)
-                conn.execute(
-                    update(schema.reports)
-                    .where(schema.reports.c.id == report_id)
-                    .values(record_count=record_count, message_count=message_count)
-                )
+                final = {"record_count": record_count, "message_count": message_count}
+                if warnings:
+                    final["document"] = _document({**document, "warnings": list(warnings)[:100]})
+                conn.execute(update(schema.reports).where(schema.reports.c.id == report_id).values(**final))
         except IntegrityError:
             # Another ingest committed the same report between our check and our insert.
             if self.known(identity):
@@ -249,6 +293,7 @@ class ReportWriter:
 
     def add_document(self, kind: str, report: Mapping[str, Any], *, source: str) -> Outcome:
         """Store a failure (RFC 6591) or SMTP TLS (RFC 8460) report as one row."""
+        report = {key: value for key, value in report.items() if key != "source"}
         if kind == "tls":
             identity, domain, begin, end, org, mail = _tls_identity(report)
         elif kind == "failure":
@@ -357,6 +402,6 @@ def _failure_identity(report: Mapping[str, Any]) -> tuple[Identity, str | None, 
     digest = hashlib.sha256(_document(body).encode("utf-8", "replace")).hexdigest()
     domains = report.get("reported_domain") or ()
     domain = _lower(domains[0]) if domains else None
-    arrival = _timestamp(report.get("arrival_date"))
+    arrival = _int(report.get("arrival_time")) or _timestamp(report.get("arrival_date"))
     agent = _short(report.get("user_agent"), 1000)
     return Identity("failure", reporter_of(agent, None), digest), domain, arrival, arrival, agent, None
