@@ -5,7 +5,9 @@
 #
 # - Debian packages: nsd (real DNS server for the live-resolver and audit tests),
 #   postfix + swaks (real MTA for the catch-all probe and the mail filter),
-#   postgresql (the report store's PostgreSQL tests), dovecot-imapd (IMAP ingest).
+#   postgresql (the report store's PostgreSQL tests), dovecot-imapd (IMAP ingest),
+#   chromium (the web pages are tested in a real browser through Playwright,
+#   which drives Debian's binary: Playwright's own browser download is not used).
 #   Installed with apt-get when missing and we are root; the tests start and stop
 #   their own instances on 127.0.0.1 (no packaged service is started).
 # - Python: the package in editable mode with its test extras.
@@ -19,6 +21,7 @@ command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
