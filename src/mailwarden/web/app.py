@@ -15,6 +15,7 @@ message, a report or DNS is escaped by Jinja2's autoescaping.
 
 from __future__ import annotations
 
+import asyncio
 import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
@@ -47,6 +48,8 @@ from mailwarden.web.security import (
 Handler = Callable[[Request, Session], Awaitable[Response]]
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_FORM_FIELDS = 30
+#: Seconds a wrong password waits before the answer.
+LOGIN_FAILURE_DELAY = 1.0
 #: Room for the other form fields and the multipart framing around an upload.
 FORM_OVERHEAD = 64 * 1024
 
@@ -219,6 +222,7 @@ class WebApp:
         target = _safe_next(_field(form, "next") or "/")
         secret = _field(form, "password")
         if not self.config.login_required or not await run_in_threadpool(self.config.check_password, secret):
+            await asyncio.sleep(LOGIN_FAILURE_DELAY)  # guessing costs time (scrypt already costs memory)
             return self.render(request, session, "login.html", 403, next=target, error="That password is not right.")
         request.state.session = session.login()
         return RedirectResponse(target, 303)
