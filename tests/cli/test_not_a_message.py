@@ -47,3 +47,30 @@ def test_plain_text_that_is_no_message(cli, tmp_path, command):
 def test_a_pdf_is_binary(cli, tmp_path):
     data = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n<< /Type /Catalog >>\x00\x00\x01\x02\x03\x04\x05\x06" * 50
     assert "does not look like" in _run(cli, tmp_path, data, ["diagnose", "--me", "a@example.com"])
+
+
+ODD_MESSAGES = {
+    "no-trace": b"From: a@b.example\nSubject: x\n\nbody",
+    "empty-from": b"Received: from x\nFrom: <>\n\n",
+    "dsn-headers-only-original": (
+        b"From: MAILER-DAEMON@x.example\nSubject: Undelivered Mail Returned to Sender\n"
+        b"Content-Type: multipart/report; report-type=delivery-status; boundary=b\n\n--b\n"
+        b"Content-Type: message/delivery-status\n\nReporting-MTA: dns; x\n\nFinal-Recipient: rfc822; a@c.example\n"
+        b"Action: failed\nStatus: 5.1.1\n\n--b\nContent-Type: text/rfc822-headers\n\nSubject: hi\n\n--b--\n"),
+    "autoreply": (b"Return-Path: <>\nReceived: from h ([192.0.2.1]) by mx.b.example; Mon, 9 Nov 2026 21:42:07 +0000\n"
+                  b"From: me@b.example\nSubject: Out of office\nAuto-Submitted: auto-replied\n\nI am away"),
+}
+
+
+@pytest.mark.parametrize("command", [["diagnose", "--me", "me@b.example"], ["bounce"], ["bounce", "--me", "me@b.example"],
+                                     ["check"], ["headers"]])
+@pytest.mark.parametrize("name", sorted(ODD_MESSAGES))
+def test_no_none_in_human_text(cli, tmp_path, command, name):
+    """Issue 15 point 6: a missing value is said in words, never printed as Python's None."""
+    path = tmp_path / "m.eml"
+    path.write_bytes(ODD_MESSAGES[name])
+    snap = tmp_path / "dns.json"
+    snap.write_text("{}")
+    proc = cli(*command, str(path), "--dns", str(snap))
+    assert proc.returncode == 0, proc.stderr
+    assert b"None" not in proc.stdout, proc.stdout.decode()

@@ -426,7 +426,8 @@ async def diagnose_message(
     boundary = find_boundary(message, trusted_relays=relays, trusted_authserv_ids=ids, owner_mx_hosts=mx_hosts)
     if boundary.found:
         evidence.append(Evidence("boundary", boundary.method,
-                                 f"your provider's server {boundary.receiver} received it from {boundary.ip or 'an unknown address'}"
+                                 f"your provider's server {boundary.receiver or '(name not recorded)'} received it from "
+                                 f"{boundary.ip or 'an unknown address'}"
                                  f" (HELO {boundary.helo or 'unknown'}), envelope sender "
                                  f"<{boundary.mail_from if boundary.mail_from is not None else '?'}>"
                                  + (f"; {boundary.note}" if boundary.note else "")))
@@ -691,10 +692,11 @@ def _facts(
     dmarc_result = e.dmarc.result if e.dmarc is not None else (their_dmarc.result if their_dmarc else None)
     if e.dmarc is not None and (claims_owner or not quiet):
         if e.dmarc.result in ("temperror", "permerror"):
-            text = f"could not evaluate DMARC for {e.dmarc.from_domain}: {e.dmarc.reason}"
+            text = (f"could not evaluate DMARC for {e.dmarc.from_domain or 'this message'}: "
+                    f"{e.dmarc.reason or 'no reason given'}")
         else:
             yes = {True: "yes", False: "no"}
-            text = (f"re-checked for {e.dmarc.from_domain}: policy {e.dmarc.policy or 'none published'}; "
+            text = (f"re-checked for {e.dmarc.from_domain or 'this message'}: policy {e.dmarc.policy or 'none published'}; "
                     f"aligned SPF pass: {yes[e.dmarc.alignment.spf]}, aligned DKIM pass: {yes[e.dmarc.alignment.dkim]}")
         evidence.append(Evidence("dmarc", e.dmarc.result, text))
 
