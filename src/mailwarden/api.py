@@ -94,7 +94,7 @@ def diagnose(
 
     async def job() -> Diagnosis:
         async with Authenticator(dns, nameserver=nameserver) as auth:
-            return await diagnose_message(auth.resolver, parsed, me=me, domains=domains,
+            return await diagnose_message(auth, parsed, me=me, domains=domains,
                                           trusted_authserv_ids=trusted_authserv_ids, trusted_relays=trusted_relays,
                                           allowlist=parsed_allowlist, now=now)
 

@@ -85,6 +85,7 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
     """
     if not me and not domains:
         raise click.UsageError("name yourself with --me ADDRESS and/or --domain DOMAIN")
+    from mailwarden.auth import Authenticator
     from mailwarden.diagnose.boundary import parse_trusted_relays
     from mailwarden.diagnose.service import diagnose_message
 
@@ -93,9 +94,10 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
     message = read_message(file)
 
     async def job(resolver):
-        return await diagnose_message(resolver, message, me=me, domains=domains,
-                                      trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
-                                      allowlist=allowlist, now=opts.now)
+        async with Authenticator(resolver) as session:
+            return await diagnose_message(session, message, me=me, domains=domains,
+                                          trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
+                                          allowlist=allowlist, now=opts.now)
 
     result = opts.run(job)
     emit(opts, result.to_json(), lambda: click.echo(render_human(result)))

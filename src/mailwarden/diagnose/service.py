@@ -4,9 +4,12 @@ The service never prints.  It
 
 1. finds the trust boundary (:mod:`~mailwarden.diagnose.boundary`) and the
    provider's trusted Authentication-Results (:mod:`~mailwarden.diagnose.crosscheck`);
-2. re-runs SPF (RFC 7208) for the boundary hop, every DKIM signature (RFC 6376),
-   ARC (RFC 8617) and DMARC (RFC 9989) with the engine, concurrently and under a
-   deadline, and compares them with the provider's results;
+2. authenticates the message once through the session
+   (:meth:`mailwarden.auth.Authenticator.authenticate`: SPF for the boundary hop,
+   every DKIM signature, ARC and DMARC, each step under a deadline) and compares
+   that :class:`~mailwarden.auth.AuthReport` with the provider's results; identifier
+   alignment is the report's own definition (:class:`~mailwarden.dmarc.alignment.Aligner`,
+   same mode), so the verdict never contradicts the DMARC result it quotes;
 3. reads bounces and auto-replies with :func:`mailwarden.bounces.analyze_bounce`
    and judges the returned original;
 4. looks for look-alikes, decides (:mod:`~mailwarden.diagnose.verdict`) and
@@ -17,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
+from mailwarden.auth.report import AuthReport, Envelope
 from mailwarden.diagnose.advice import Posture, advise
 from mailwarden.diagnose.boundary import TrustedRelays, find_boundary, is_local_address, parse_trusted_relays
 from mailwarden.diagnose.crosscheck import Outcome, compare, provider_outcomes, select_trusted
@@ -28,55 +32,37 @@ from mailwarden.diagnose.lookalike import find_lookalikes, is_owner_domain
 from mailwarden.diagnose.results import Boundary, Diagnosis, Evidence
 from mailwarden.diagnose.thirdparty import name_dkim_selector, name_spf_include
 from mailwarden.diagnose.verdict import Facts, OriginalFacts, decide, summarize
-from mailwarden.dns.base import Resolver
 from mailwarden.errors import InputError
 from mailwarden.message.authres import AuthenticationResults, parse_authentication_results
 from mailwarden.message.model import Message
 from mailwarden.message.received import ReceivedHop
+from mailwarden.psl import psl_organizational_domain
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from mailwarden.arc.results import ARCResult
+    from mailwarden.auth.session import Authenticator
+    from mailwarden.dkim.results import DKIMSignatureResult
+    from mailwarden.dmarc.alignment import Aligner
+    from mailwarden.dmarc.discovery import PolicyDiscovery
+    from mailwarden.dmarc.evaluate import DMARCResult
+    from mailwarden.spf.results import SPFResult
 
-#: Seconds allowed for each engine step (SPF, DKIM, ARC, DMARC) before it counts as a DNS timeout.
-STEP_TIMEOUT = 45.0
 _SRS = re.compile(r"^SRS[01][=+-]", re.I)
 _AAR_INSTANCE = re.compile(r"^\s*i\s*=\s*([0-9]{1,2})\s*;", re.I)
 _FORWARD_HEADERS = ("X-Forwarded-To", "X-Forwarded-For", "X-Original-To", "Resent-From", "X-Resent-From")
+#: authserv-id of our own re-verification line (not the provider's: we do not speak for it).
+OWN_AUTHSERV_ID = "mailwarden"
 
 
-@dataclass(frozen=True)
-class _Engines:
-    """Our re-verification of one message (None: not run, or timed out)."""
+def _host_org(host: str | None) -> str | None:
+    """Which organization runs a host, to group a provider's servers (Public Suffix List).
 
-    spf: Any
-    owner_spf: Any  # SPF of the boundary IP for the owner's From domain
-    dkim: tuple[Any, ...]
-    arc: Any
-    dmarc: Any
-    policy: Any  # DMARC policy discovery for the owner's domain
-    timeouts: tuple[str, ...]
-
-
-async def _guard(step: str, job: Awaitable[T], timeouts: list[str]) -> T | None:
-    try:
-        return await asyncio.wait_for(job, STEP_TIMEOUT)
-    except TimeoutError:
-        timeouts.append(step)
+    Not identifier alignment: that is the :class:`~mailwarden.dmarc.alignment.Aligner`'s.
+    """
+    if not host:
         return None
-
-
-def _org(domain: str | None) -> str | None:
-    if not domain:
-        return None
-    from mailwarden.psl import organizational_domain
-
-    return organizational_domain(domain.lower().rstrip(".")) or domain.lower().rstrip(".")
-
-
-def aligned(domain: str | None, from_domain: str | None) -> bool:
-    """Relaxed identifier alignment (RFC 9989 section 4.4, RFC 7489 section 3.1): same organizational domain."""
-    if not domain or not from_domain:
-        return False
-    return _org(domain) == _org(from_domain)
+    name = host.lower().rstrip(".")
+    return psl_organizational_domain(name) or name
 
 
 def _domain_of(address: str | None) -> str | None:
@@ -85,96 +71,31 @@ def _domain_of(address: str | None) -> str | None:
     return address.rpartition("@")[2].lower().rstrip(">").strip() or None
 
 
-async def _run_engines(
-    resolver: Resolver, message: Message, boundary: Boundary, from_domain: str | None,
-    owner_claimed: bool, policy_domain: str | None, now: float | None,
-) -> _Engines:
-    from mailwarden.arc.verify import verify_chain
-    from mailwarden.dkim import verify_message
-    from mailwarden.dkim.keys import KeyCache
-    from mailwarden.dkim.verify import MessageContext
-    from mailwarden.dmarc import discover_policy, evaluate_dmarc
-    from mailwarden.spf import evaluate_spf
+@dataclass(frozen=True)
+class _Ours:
+    """What our authentication found, with the steps that were not checked as None."""
 
-    timeouts: list[str] = []
-    ip, helo = boundary.ip, boundary.helo or ""
-    envelope_domain = _domain_of(boundary.mail_from)
-    jobs: dict[str, Awaitable[Any]] = {}
-    if ip and boundary.mail_from is not None:
-        jobs["spf"] = evaluate_spf(resolver, ip, boundary.mail_from, helo, receiver=boundary.receiver, now=now)
-    if ip and from_domain and owner_claimed and envelope_domain != from_domain:
-        jobs["owner_spf"] = evaluate_spf(resolver, ip, f"postmaster@{from_domain}", helo,
-                                         receiver=boundary.receiver, now=now)
-    keys, context = KeyCache(), MessageContext(message)  # DKIM and ARC fetch each key once
-    if message.header_fields("DKIM-Signature"):
-        jobs["dkim"] = verify_message(resolver, message, now=now, key_cache=keys, context=context)
-    # cv=none at once when there is no chain
-    jobs["arc"] = verify_chain(resolver, message, now=now, key_cache=keys, context=context)
-    if policy_domain:
-        jobs["policy"] = discover_policy(resolver, policy_domain)
-    steps = {"owner_spf": "spf", "policy": "dmarc"}
-    values = await asyncio.gather(*(_guard(steps.get(k, k), j, timeouts) for k, j in jobs.items()))
-    got = dict(zip(jobs, values, strict=True))
-    spf, owner_spf, dkim, arc, policy = (got.get(k) for k in ("spf", "owner_spf", "dkim", "arc", "policy"))
+    spf: SPFResult | None
+    owner_spf: SPFResult | None  # SPF of the boundary IP for the owner's From domain
+    dkim: tuple[DKIMSignatureResult, ...]
+    arc: ARCResult | None
+    dmarc: DMARCResult | None
+    policy: PolicyDiscovery | None  # DMARC policy discovery for the owner's domain
+    timeouts: tuple[str, ...]
+
+
+def _ours(report: AuthReport, owner_spf: SPFResult | None, policy: PolicyDiscovery | None,
+          extra_timeouts: Sequence[str], envelope_domain: str | None, from_domain: str | None) -> _Ours:
+    timeouts = tuple(dict.fromkeys([*report.timeouts, *extra_timeouts]))
+    spf = None if report.spf_skipped is not None or "spf" in report.timeouts else report.spf
     if owner_spf is None and spf is not None and envelope_domain == from_domain:
         owner_spf = spf
-    dmarc = await _guard("dmarc", evaluate_dmarc(resolver, message, spf, dkim or ()), timeouts)
-    return _Engines(spf, owner_spf, tuple(dkim or ()), arc, dmarc, policy, tuple(dict.fromkeys(timeouts)))
-
-
-# --------------------------------------------------------------------------- auth report (check's shape)
-#: authserv-id of our own re-verification line (not the provider's: we do not speak for it).
-OWN_AUTHSERV_ID = "mailwarden"
-
-
-class _NotRun:
-    """Stands in for an ARC or DMARC result that timed out, in check's JSON shape."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self._data)
-
-
-
-def auth_report(message: Message, boundary: Boundary, e: _Engines) -> dict[str, Any]:
-    """The ``auth`` object, built by the same code as ``mailwarden check`` (SPEC section 5).
-
-    The envelope is the trust boundary's (not check's topmost-hop guess), and the
-    Authentication-Results line is our re-verification under :data:`OWN_AUTHSERV_ID`.
-    """
-    from mailwarden.auth.report import AuthReport as CheckResult
-    from mailwarden.auth.report import Envelope
-    from mailwarden.authres.build import build_authentication_results
-    from mailwarden.authres.trust import untrusted_claims
-
-    hop = boundary.hop
-    envelope = Envelope(
-        boundary.ip, boundary.helo, boundary.mail_from,
-        "received" if boundary.ip else None, "received" if boundary.helo else None,
-        "return-path" if message.return_path is not None else ("received" if boundary.mail_from else None),
-        hop.index if hop is not None else None,
-    )
-    skipped = None if e.spf is not None else (
-        "SPF not checked: " + ("it timed out" if "spf" in e.timeouts else
-                               "no connecting IP and envelope sender at the trust boundary"))
-    header = build_authentication_results(
-        OWN_AUTHSERV_ID, spf=e.spf if e.spf is not None else {"result": "none"}, dkim=e.dkim, dmarc=e.dmarc,
-        arc=e.arc, mail_from=boundary.mail_from, helo=boundary.helo)
-    arc = e.arc if e.arc is not None else _NotRun({"cv": "none", "instances": 0, "failed_instance": None,
-                                                   "reason": "not checked: it timed out"})
-    dmarc = e.dmarc if e.dmarc is not None else _NotRun({
-        "result": "temperror", "from_domain": None, "organizational_domain": None, "policy": None,
-        "applied_policy": None, "alignment": {"spf": False, "dkim": False}, "record": None,
-        "reason": "not checked: it timed out"})
-    check = CheckResult(e.spf, skipped, e.dkim, arc, dmarc, header, envelope,
-                        untrusted_claims(message, OWN_AUTHSERV_ID), OWN_AUTHSERV_ID)
-    return check.to_json()
+    return _Ours(spf, owner_spf, report.dkim, None if "arc" in report.timeouts else report.arc,
+                 None if "dmarc" in report.timeouts else report.dmarc, policy, timeouts)
 
 
 # --------------------------------------------------------------------------- small readers
-def _aar_owner_pass(message: Message, from_domain: str | None) -> bool:
+async def _aar_owner_pass(message: Message, from_domain: str | None, aligner: Aligner) -> bool:
     """The first ARC hop (i=1) saw an aligned DKIM or SPF pass for the From domain (RFC 8617 section 4.1.1)."""
     for value in message.get_all("ARC-Authentication-Results")[:50]:
         m = _AAR_INSTANCE.match(value)
@@ -184,9 +105,9 @@ def _aar_owner_pass(message: Message, from_domain: str | None) -> bool:
         for r in ar.results:
             if r.result != "pass":
                 continue
-            if r.method == "dkim" and aligned(r.get("header.d"), from_domain):
+            if r.method == "dkim" and await aligner.aligned(r.get("header.d"), from_domain):
                 return True
-            if r.method == "spf" and aligned(_domain_of(r.get("smtp.mailfrom")), from_domain):
+            if r.method == "spf" and await aligner.aligned(_domain_of(r.get("smtp.mailfrom")), from_domain):
                 return True
     return False
 
@@ -194,7 +115,7 @@ def _aar_owner_pass(message: Message, from_domain: str | None) -> bool:
 def _submission_hop(hops: Iterable[ReceivedHop], provider_orgs: set[str], owner_domains: Sequence[str]) -> ReceivedHop | None:
     """A Received hop where the provider accepted an authenticated submission (ESMTPSA, "Authenticated sender")."""
     for hop in hops:
-        if not hop.authenticated or not hop.by_host or _org(hop.by_host) not in provider_orgs:
+        if not hop.authenticated or not hop.by_host or _host_org(hop.by_host) not in provider_orgs:
             continue
         user_domain = _domain_of(hop.auth_user)
         if user_domain and not is_owner_domain(user_domain, owner_domains):
@@ -222,7 +143,7 @@ def _allowlist_hits(allowlist: Any, addresses: Sequence[str], domains: Sequence[
     return tuple(hits)
 
 
-def _spf_third_party(spf: Any, provider_orgs: set[str]) -> str | None:
+def _spf_third_party(spf: SPFResult | None, provider_orgs: set[str]) -> str | None:
     """The include that authorized the IP, when it is not the provider's own."""
     if spf is None or spf.result != "pass":
         return None
@@ -233,30 +154,27 @@ def _spf_third_party(spf: Any, provider_orgs: set[str]) -> str | None:
         target = step.target.lower()
         if matched and not (matched == target or matched.endswith("." + target) or step.result == "pass"):
             continue
-        if _org(target) in provider_orgs:
+        if _host_org(target) in provider_orgs:
             return None
         return name_spf_include(target)
     return None
 
 
-def _via_provider_spf(spf: Any, provider_orgs: set[str]) -> bool:
+def _via_provider_spf(spf: SPFResult | None, provider_orgs: set[str]) -> bool:
     if spf is None or spf.result != "pass":
         return False
-    return any(_org(s.target) in provider_orgs for s in spf.chain if s.kind == "include") or (
-        _org(spf.matched_domain) in provider_orgs)
+    return any(_host_org(s.target) in provider_orgs for s in spf.chain if s.kind == "include") or (
+        _host_org(spf.matched_domain) in provider_orgs)
 
 
 # --------------------------------------------------------------------------- the returned original of a bounce
 async def _original_facts(
-    resolver: Resolver, original: Message | None, owner_domains: Sequence[str], provider_orgs: set[str],
-    now: float | None, evidence: list[Evidence],
+    session: Authenticator, aligner: Aligner, original: Message | None, owner_domains: Sequence[str],
+    provider_orgs: set[str], now: float | None, evidence: list[Evidence],
 ) -> OriginalFacts:
     if original is None:
         evidence.append(Evidence("original", "missing", "the notification does not include the original message"))
         return OriginalFacts(False, False, False, False, False, False)
-    from mailwarden.dkim import verify_message
-    from mailwarden.spf import evaluate_spf
-
     froms = [a for a in original.from_addresses if a.domain]
     owner_from = next((a for a in froms if is_owner_domain(a.domain, owner_domains)), None)
     envelope = original.return_path
@@ -266,19 +184,19 @@ async def _original_facts(
     timeouts: list[str] = []
     spf = None
     if boundary.ip and domain:
-        spf = await _guard("spf", evaluate_spf(resolver, boundary.ip, f"postmaster@{domain}", boundary.helo or "",
-                                               now=now), timeouts)
-    dkim = ()
+        spf = await session.bounded("spf", session.spf(boundary.ip, f"postmaster@{domain}", boundary.helo or "",
+                                                       now=now), timeouts)
+    dkim: Sequence[DKIMSignatureResult] = ()
     if original.header_fields("DKIM-Signature"):
-        dkim = await _guard("dkim", verify_message(resolver, original, now=now), timeouts) or ()
-    owner_sigs = [s for s in dkim if aligned(s.domain, domain)]
+        dkim = await session.bounded("dkim", session.dkim(original, now=now), timeouts) or ()
+    owner_sigs = [s for s in dkim if await aligner.aligned(s.domain, domain)]
     dkim_pass = [s for s in owner_sigs if s.result == "pass"]
     spf_word = spf.result if spf is not None else None
     temperror = bool(timeouts) or spf_word == "temperror" or any(s.result == "temperror" for s in owner_sigs)
     trace_host = None
     for h in original.received:
         for host in (h.by_host, _client_name(h) or h.from_host):
-            if host and _org(host) in provider_orgs:
+            if host and _host_org(host) in provider_orgs:
                 trace_host = host
                 break
         if trace_host:
@@ -305,9 +223,47 @@ async def _original_facts(
     )
 
 
+# --------------------------------------------------------------------------- our authentication
+async def _authenticate(
+    session: Authenticator, message: Message, boundary: Boundary, from_domain: str | None, owner_claimed: bool,
+    policy_domain: str | None, now: float | None,
+) -> tuple[AuthReport, _Ours]:
+    """The session's one authentication of the message, for the envelope at the trust boundary
+    (not check's topmost-hop guess), under :data:`OWN_AUTHSERV_ID`; with it, concurrently, SPF of
+    the boundary IP for the owner's domain and the owner's DMARC policy (the posture advice needs them)."""
+    hop = boundary.hop
+    envelope = Envelope(
+        boundary.ip, boundary.helo, boundary.mail_from,
+        "received" if boundary.ip else None, "received" if boundary.helo else None,
+        "return-path" if message.return_path is not None else ("received" if boundary.mail_from else None),
+        hop.index if hop is not None else None,
+    )
+    checkable = bool(boundary.ip) and boundary.mail_from is not None
+    envelope_domain = _domain_of(boundary.mail_from)
+    timeouts: list[str] = []
+
+    async def nothing() -> None:
+        return None
+
+    owner_spf_job = (session.spf(boundary.ip, f"postmaster@{from_domain}", boundary.helo or "",
+                                 receiver=boundary.receiver, now=now)
+                     if boundary.ip and from_domain and owner_claimed and envelope_domain != from_domain
+                     else nothing())
+    policy_job = session.dmarc_policy(policy_domain) if policy_domain else nothing()
+    report, owner_spf, policy = await asyncio.gather(
+        session.authenticate(message, envelope=envelope, receiver=boundary.receiver, now=now,
+                             authserv_id=OWN_AUTHSERV_ID,
+                             skip_spf=None if checkable else
+                             "SPF not checked: no connecting IP and envelope sender at the trust boundary"),
+        session.bounded("spf", owner_spf_job, timeouts),
+        session.bounded("dmarc", policy_job, timeouts),
+    )
+    return report, _ours(report, owner_spf, policy, timeouts, envelope_domain, from_domain)
+
+
 # --------------------------------------------------------------------------- the service
 async def diagnose_message(
-    resolver: Resolver,
+    session: Authenticator,
     message: Message,
     *,
     me: Sequence[str] = (),
@@ -323,7 +279,10 @@ async def diagnose_message(
     Authentication-Results host(s); ``trusted_relays`` host names, ``.domains`` or
     CIDRs of the provider's inbound relays; ``allowlist`` a parsed allowlist
     (:class:`mailwarden.allowlist.results.ParsedAllowlist`) to look for the allowlist trap.
+    ``session`` supplies the resolver, the caches, the step deadline and the DMARC mode.
     """
+    resolver = session.resolver
+    aligner = session.aligner()
     addresses = [a.strip().lower() for a in me if a.strip()]
     for a in addresses:
         if "@" not in a or not a.rpartition("@")[2]:
@@ -365,7 +324,7 @@ async def diagnose_message(
                                  + (f"; {boundary.note}" if boundary.note else "")))
     else:
         evidence.append(Evidence("boundary", "missing", boundary.note or "no Received header from your provider"))
-    provider_orgs = {o for o in (_org(h) for h in [*ids, *relays.names, *(s.lstrip(".") for s in relays.suffixes),
+    provider_orgs = {o for o in (_host_org(h) for h in [*ids, *relays.names, *(s.lstrip(".") for s in relays.suffixes),
                                                     *mx_hosts, boundary.receiver]) if o}
 
     # The provider's own results.
@@ -404,34 +363,31 @@ async def diagnose_message(
                                      f"from {report.reporting_mta or report.mta or 'a mail server'}"
                                      + (f" (reason: {report.reason})" if report.reason else "")))
             original_msg = report.original.message if report.original and report.original.headers_found else None
-            original_facts = await _original_facts(resolver, original_msg, owner_domains, provider_orgs, now,
-                                                   evidence)
+            original_facts = await _original_facts(session, aligner, original_msg, owner_domains, provider_orgs,
+                                                   now, evidence)
 
     posture_domain = from_domain if claimed else owner_domains[0]
-    engines = await _run_engines(resolver, message, boundary, from_domain, bool(claimed), posture_domain, now)
-    facts, disagreements = _facts(message, boundary, provider, engines, from_domain, bool(claimed),
-                                  owner_domains, provider_orgs, len(froms), evidence,
-                                  quiet=notification is not None)
+    report, ours = await _authenticate(session, message, boundary, from_domain, bool(claimed), posture_domain, now)
+    facts, disagreements = await _facts(message, boundary, provider, ours, aligner, from_domain, bool(claimed),
+                                        owner_domains, provider_orgs, len(froms), evidence,
+                                        quiet=notification is not None)
     lookalikes = find_lookalikes(froms, addresses, owner_domains) if not claimed else ()
     for x in lookalikes:
         evidence.append(Evidence("lookalike", x.kind, x.detail))
-    from dataclasses import replace
-
     facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts)
     decision = decide(facts)
-    posture = _posture(engines, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
+    posture = _posture(ours, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
     if posture.allowlisted:
         evidence.append(Evidence("allowlist", "owner-allowlisted",
                                  "your own address/domain is allowlisted: " + ", ".join(posture.allowlisted[:3])))
     owner_label = addresses[0] if addresses else owner_domains[0]
-    auth = auth_report(message, boundary, engines)
     return Diagnosis(
         verdict=decision.verdict,
         confidence=decision.confidence,
         summary=summarize(decision, facts, owner_label),
         evidence=tuple(evidence),
         advice=advise(decision, facts, posture),
-        auth=auth,
+        auth=report,
         boundary=boundary,
         sending_path=decision.path,
         third_party=facts.third_party if decision.verdict == "authentic" else None,
@@ -442,15 +398,15 @@ async def diagnose_message(
     )
 
 
-def _posture(engines: _Engines, domain: str | None, allowlisted: tuple[str, ...]) -> Posture:
-    policy = engines.policy
+def _posture(ours: _Ours, domain: str | None, allowlisted: tuple[str, ...]) -> Posture:
+    policy = ours.policy
     known = policy is not None and policy.status in ("found", "none")
     record = policy.record_text if policy is not None and policy.status == "found" else None
     p = None
     if policy is not None and policy.status == "found" and policy.record is not None:
         p = policy.record.effective_p() if policy.at_domain else (policy.record.sp or policy.record.effective_p())
     spf_all = None
-    spf = engines.owner_spf
+    spf = ours.owner_spf
     if spf is not None and spf.record:
         m = re.search(r"(?:^|\s)([-~?+]?)all(?:\s|$)", spf.record)
         if m:
@@ -458,11 +414,14 @@ def _posture(engines: _Engines, domain: str | None, allowlisted: tuple[str, ...]
     return Posture(domain, record, p, known, spf_all, allowlisted)
 
 
-def _facts(
-    message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Engines,
+async def _facts(
+    message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Ours, aligner: Aligner,
     from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
     from_count: int, evidence: list[Evidence], *, quiet: bool = False,
 ) -> tuple[Facts, tuple[Any, ...]]:
+    async def aligned(domain: str | None) -> bool:
+        return await aligner.aligned(domain, from_domain)
+
     body_present = message.body is not None
     theirs = provider_outcomes(provider)
     ours: list[Outcome] = []
@@ -484,11 +443,11 @@ def _facts(
                                  + (f" (matched {e.spf.mechanism})" if e.spf.mechanism else "")
                                  + (f" - {e.spf.problem}" if e.spf.problem else "")
                                  + (" - that is the sender's own domain, not yours, so this says nothing about "
-                                    "your address" if claims_owner and not aligned(e.spf.domain, from_domain)
+                                    "your address" if claims_owner and not await aligned(e.spf.domain)
                                     else "")))
     spf_result = their_spf.result if their_spf else (e.spf.result if e.spf else None)
     spf_domain = (their_spf.domain if their_spf and their_spf.domain else (e.spf.domain if e.spf else None))
-    spf_aligned_pass = spf_result == "pass" and aligned(spf_domain, from_domain)
+    spf_aligned_pass = spf_result == "pass" and await aligned(spf_domain)
 
     owner_spf = e.owner_spf
     boundary_authorized: bool | None = None
@@ -497,7 +456,7 @@ def _facts(
         if owner_spf is not e.spf:
             evidence.append(Evidence("spf-owner", owner_spf.result,
                                      f"is {boundary.ip} authorized to send for {from_domain}? {owner_spf.result}"))
-    elif their_spf is not None and aligned(their_spf.domain, from_domain) and their_spf.result != "temperror":
+    elif their_spf is not None and await aligned(their_spf.domain) and their_spf.result != "temperror":
         boundary_authorized = their_spf.result == "pass"
 
     # DKIM: a pass by us or by the provider for an aligned domain.
@@ -505,7 +464,7 @@ def _facts(
     owner_signed = False
     unverifiable = False
     for s in e.dkim:
-        is_aligned = aligned(s.domain, from_domain)
+        is_aligned = await aligned(s.domain)
         owner_signed = owner_signed or is_aligned
         usable = body_present or s.result != "fail"
         evidence.append(Evidence("dkim", s.result if usable else "unverifiable",
@@ -517,7 +476,7 @@ def _facts(
         if is_aligned and not usable:
             unverifiable = True
     for t in theirs:
-        if t.method == "dkim" and t.result == "pass" and aligned(t.domain, from_domain):
+        if t.method == "dkim" and t.result == "pass" and await aligned(t.domain):
             passes.setdefault(f"{t.domain} (selector {t.selector or '?'})", None)
             owner_signed = True
     if not e.dkim and not quiet and not any(t.method == "dkim" and t.result not in ("none",) for t in theirs):
@@ -526,7 +485,7 @@ def _facts(
     # ARC and DMARC.
     arc_pass = (e.arc is not None and e.arc.cv == "pass") or any(
         t.method == "arc" and t.result == "pass" for t in theirs)
-    arc_owner = arc_pass and _aar_owner_pass(message, from_domain)
+    arc_owner = arc_pass and await _aar_owner_pass(message, from_domain, aligner)
     if e.arc is not None and e.arc.instances:
         evidence.append(Evidence("arc", e.arc.cv, f"ARC chain of {e.arc.instances} set(s)"
                                  + (f": {e.arc.reason}" if e.arc.reason else "")
@@ -545,9 +504,9 @@ def _facts(
 
     temperror: list[str] = []
     if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
-            e.spf is not None and e.spf.result == "temperror" and aligned(e.spf.domain, from_domain)):
+            e.spf is not None and e.spf.result == "temperror" and await aligned(e.spf.domain)):
         temperror.append("spf")
-    if "dkim" in e.timeouts or any(s.result == "temperror" and aligned(s.domain, from_domain) for s in e.dkim):
+    if "dkim" in e.timeouts or [s for s in e.dkim if s.result == "temperror" and await aligned(s.domain)]:
         temperror.append("dkim")
     if "dmarc" in e.timeouts or (e.policy is not None and e.policy.status == "temperror"):
         temperror.append("dmarc")
@@ -558,7 +517,7 @@ def _facts(
 
     # Forwarding traces and the sending path.
     client = _client_name(boundary.hop)
-    provider_client = bool(client and _org(client) in provider_orgs)
+    provider_client = bool(client and _host_org(client) in provider_orgs)
     signs: list[str] = []
     if message.header_fields("ARC-Seal"):
         sealers = sorted({m.group(1) for v in message.get_all("ARC-Seal")[:50]
@@ -570,10 +529,10 @@ def _facts(
         signs.append(f"mailing list header List-Id: {message.get('List-Id') or message.get('List-Post')}")
     signs += [f"{h}: {message.get(h)}" for h in _FORWARD_HEADERS if message.get(h)]
     if not provider_client:
-        earlier = next((h for h in boundary.below if _org(h.by_host) in provider_orgs
-                        or _org(_client_name(h)) in provider_orgs), None)
+        earlier = next((h for h in boundary.below if _host_org(h.by_host) in provider_orgs
+                        or _host_org(_client_name(h)) in provider_orgs), None)
         if earlier is not None:
-            via = earlier.by_host if _org(earlier.by_host) in provider_orgs else _client_name(earlier)
+            via = earlier.by_host if _host_org(earlier.by_host) in provider_orgs else _client_name(earlier)
             signs.append(f"it left your provider ({via}) and went through {client or boundary.helo} before "
                          "reaching your mailbox")
     submission = _submission_hop(message.received, provider_orgs, owner_domains)
@@ -589,7 +548,7 @@ def _facts(
         else:
             third_party = _spf_third_party(e.spf if spf_aligned_pass else e.owner_spf, provider_orgs)
             if third_party is None and passes and not _via_provider_spf(e.owner_spf, provider_orgs):
-                s = next((s for s in e.dkim if s.result == "pass" and aligned(s.domain, from_domain)), None)
+                s = next(iter([s for s in e.dkim if s.result == "pass" and await aligned(s.domain)]), None)
                 if s is not None and boundary_authorized is False:
                     third_party = name_dkim_selector(s.domain, s.selector)
             if third_party:

@@ -26,8 +26,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from mailwarden.dmarc.alignment import Aligner
 from mailwarden.dmarc.discovery import LookupCache, PolicyDiscovery, discover_policy, normalize_domain
-from mailwarden.dmarc.discovery import organizational_domain as find_org_domain
 from mailwarden.dmarc.record import MODES
 
 if TYPE_CHECKING:
@@ -40,8 +40,6 @@ if TYPE_CHECKING:
 SEVERITY = ("fail", "temperror", "permerror", "none", "pass")
 _STRICTNESS = {"reject": 3, "quarantine": 2, "none": 1, None: 0}
 _DOWNGRADE = {"reject": "quarantine", "quarantine": "none", "none": "none"}
-#: At most this many distinct DKIM/SPF domains get an Organizational Domain look-up per message.
-MAX_ORG_LOOKUPS = 10
 
 
 @dataclass(frozen=True)
@@ -174,9 +172,9 @@ async def evaluate_dmarc(
         single = DomainResult(None, "permerror", None, None, None, "none", Alignment(False, False), None,
                               spf_domain, None, None, None, why, None)
         return _combine([single], (), mode)
-    org_budget = [MAX_ORG_LOOKUPS]
+    aligner = Aligner(resolver, mode, lookups=lookups, suffixes=suffixes)
     results = [
-        await _evaluate_one(resolver, d, spf_word, spf_domain, dkim, mode, suffixes, sample, lookups, org_budget)
+        await _evaluate_one(resolver, d, spf_word, spf_domain, dkim, mode, suffixes, sample, lookups, aligner)
         for d in domains[:20]
     ]
     return _combine(results, tuple(domains), mode)
@@ -205,7 +203,7 @@ def _combine(results: list[DomainResult], domains: tuple[str, ...], mode: str) -
 async def _evaluate_one(resolver: Resolver, raw_domain: str, spf_word: str | None, spf_domain: str | None,
                         dkim: list[tuple[str | None, str | None]], mode: str, suffixes: SuffixList | None,
                         sample: Callable[[], float] | None, cache: LookupCache,
-                        org_budget: list[int]) -> DomainResult:
+                        aligner: Aligner) -> DomainResult:
     domain = normalize_domain(raw_domain)
     if domain is None:
         return DomainResult(raw_domain, "permerror", None, None, None, "none", Alignment(False, False), None,
@@ -217,28 +215,11 @@ async def _evaluate_one(resolver: Resolver, raw_domain: str, spf_word: str | Non
     adkim = record.adkim if record is not None else "r"
     aspf = record.aspf if record is not None else "r"
 
-    async def aligned(other: str | None, strictness: str) -> bool:
-        if not other:
-            return False
-        other_name = normalize_domain(other)
-        if other_name is None:
-            return False
-        if other_name == domain:
-            return True
-        if strictness == "s":
-            return False
-        if not (other_name == org or other_name.endswith("." + org)):
-            return False  # outside the From domain's Organizational Domain: no look-up needed
-        if org_budget[0] <= 0:
-            return False
-        org_budget[0] -= 1
-        other_org = await find_org_domain(resolver, other_name, mode=mode, suffixes=suffixes, cache=cache)
-        return other_org == org
-
-    spf_aligned = spf_word == "pass" and await aligned(spf_domain, aspf)
+    aligner.know(domain, org)
+    spf_aligned = spf_word == "pass" and await aligner.aligned(spf_domain, domain, strict=aspf == "s")
     aligned_dkim: str | None = None
     for d, word in dkim:
-        if word == "pass" and await aligned(d, adkim):
+        if word == "pass" and await aligner.aligned(d, domain, strict=adkim == "s"):
             aligned_dkim = d
             break
     alignment = Alignment(spf_aligned, aligned_dkim is not None)

@@ -11,8 +11,8 @@ from mailwarden.psl.suffixes import (
     SuffixList,
     default_list,
     load_list,
-    organizational_domain,
+    psl_organizational_domain,
     public_suffix,
 )
 
-__all__ = ["SuffixList", "default_list", "load_list", "organizational_domain", "public_suffix"]
+__all__ = ["SuffixList", "default_list", "load_list", "psl_organizational_domain", "public_suffix"]

@@ -83,8 +83,11 @@ def default_list() -> SuffixList:
     return _DEFAULT
 
 
-def organizational_domain(domain: str | None, suffixes: SuffixList | None = None) -> str | None:
-    """RFC 7489 section 3.2 Organizational Domain of ``domain`` (``None`` for a public suffix)."""
+def psl_organizational_domain(domain: str | None, suffixes: SuffixList | None = None) -> str | None:
+    """RFC 7489 section 3.2 Organizational Domain of ``domain`` by the Public Suffix List
+    (``None`` for a public suffix).  RFC 9989's tree walk is
+    :func:`mailwarden.dmarc.discovery.tree_walk_organizational_domain`; alignment picks
+    one by mode (:mod:`mailwarden.dmarc.alignment`)."""
     return (suffixes or default_list()).organizational_domain(domain)
 
 
