@@ -4,7 +4,9 @@
 #   bash scripts/test.sh [pytest args...]
 #
 # - Debian packages: nsd (real DNS server for the live-resolver and audit tests),
-#   postfix + swaks (real MTA for the catch-all probe and the mail filter).
+#   postfix + swaks (real MTA for the catch-all probe and the mail filter),
+#   chromium (the web pages are tested in a real browser through Playwright,
+#   which drives Debian's binary: Playwright's own browser download is not used).
 #   Installed with apt-get when missing and we are root; the tests start and stop
 #   their own instances on 127.0.0.1 (no packaged service is started).
 # - Python: the package in editable mode with its test extras.
@@ -16,6 +18,7 @@ need=()
 command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need+=(nsd)
 command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive

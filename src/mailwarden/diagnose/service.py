@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
@@ -33,10 +33,11 @@ from mailwarden.diagnose.results import Boundary, Diagnosis, Evidence
 from mailwarden.diagnose.thirdparty import name_dkim_selector, name_spf_include
 from mailwarden.diagnose.verdict import Facts, OriginalFacts, decide, summarize
 from mailwarden.errors import InputError
+from mailwarden.message.addresses import Address
 from mailwarden.message.authres import AuthenticationResults, parse_authentication_results
 from mailwarden.message.model import Message
 from mailwarden.message.received import ReceivedHop
-from mailwarden.psl import psl_organizational_domain
+from mailwarden.psl import host_organization
 
 if TYPE_CHECKING:
     from mailwarden.arc.results import ARCResult
@@ -52,17 +53,6 @@ _AAR_INSTANCE = re.compile(r"^\s*i\s*=\s*([0-9]{1,2})\s*;", re.I)
 _FORWARD_HEADERS = ("X-Forwarded-To", "X-Forwarded-For", "X-Original-To", "Resent-From", "X-Resent-From")
 #: authserv-id of our own re-verification line (not the provider's: we do not speak for it).
 OWN_AUTHSERV_ID = "mailwarden"
-
-
-def _host_org(host: str | None) -> str | None:
-    """Which organization runs a host, to group a provider's servers (Public Suffix List).
-
-    Not identifier alignment: that is the :class:`~mailwarden.dmarc.alignment.Aligner`'s.
-    """
-    if not host:
-        return None
-    name = host.lower().rstrip(".")
-    return psl_organizational_domain(name) or name
 
 
 def _domain_of(address: str | None) -> str | None:
@@ -95,7 +85,7 @@ def _ours(report: AuthReport, owner_spf: SPFResult | None, policy: PolicyDiscove
 
 
 # --------------------------------------------------------------------------- small readers
-async def _aar_owner_pass(message: Message, from_domain: str | None, aligner: Aligner) -> bool:
+async def _aar_owner_pass(message: Message, aligned: Callable[[str | None, str], Awaitable[bool]]) -> bool:
     """The first ARC hop (i=1) saw an aligned DKIM or SPF pass for the From domain (RFC 8617 section 4.1.1)."""
     for value in message.get_all("ARC-Authentication-Results")[:50]:
         m = _AAR_INSTANCE.match(value)
@@ -105,9 +95,9 @@ async def _aar_owner_pass(message: Message, from_domain: str | None, aligner: Al
         for r in ar.results:
             if r.result != "pass":
                 continue
-            if r.method == "dkim" and await aligner.aligned(r.get("header.d"), from_domain):
+            if r.method == "dkim" and await aligned(r.get("header.d"), "dkim"):
                 return True
-            if r.method == "spf" and await aligner.aligned(_domain_of(r.get("smtp.mailfrom")), from_domain):
+            if r.method == "spf" and await aligned(_domain_of(r.get("smtp.mailfrom")), "spf"):
                 return True
     return False
 
@@ -115,13 +105,27 @@ async def _aar_owner_pass(message: Message, from_domain: str | None, aligner: Al
 def _submission_hop(hops: Iterable[ReceivedHop], provider_orgs: set[str], owner_domains: Sequence[str]) -> ReceivedHop | None:
     """A Received hop where the provider accepted an authenticated submission (ESMTPSA, "Authenticated sender")."""
     for hop in hops:
-        if not hop.authenticated or not hop.by_host or _host_org(hop.by_host) not in provider_orgs:
+        if not hop.authenticated or not hop.by_host or host_organization(hop.by_host) not in provider_orgs:
             continue
         user_domain = _domain_of(hop.auth_user)
         if user_domain and not is_owner_domain(user_domain, owner_domains):
             continue
         return hop
     return None
+
+
+#: Header fields a reader sees: an unsigned instance of one of them is content the signer never wrote.
+_VISIBLE_FIELDS = ("from", "subject", "to", "cc", "date", "reply-to", "sender", "content-type")
+
+
+def _unsigned_content(sig: Any) -> str | None:
+    """What a passing signature leaves unsigned that the reader sees, in words (None: nothing)."""
+    parts = [f"an extra {name.title()} field" for name in getattr(sig, "unsigned_fields", ()) or ()
+             if name in _VISIBLE_FIELDS]
+    after_l = getattr(sig, "unsigned_bytes_after_l", None)
+    if after_l:
+        parts.append(f"the end of the body ({after_l} bytes after l=)")
+    return " and ".join(parts) or None
 
 
 def _client_name(hop: ReceivedHop | None) -> str | None:
@@ -154,7 +158,7 @@ def _spf_third_party(spf: SPFResult | None, provider_orgs: set[str]) -> str | No
         target = step.target.lower()
         if matched and not (matched == target or matched.endswith("." + target) or step.result == "pass"):
             continue
-        if _host_org(target) in provider_orgs:
+        if host_organization(target) in provider_orgs:
             return None
         return name_spf_include(target)
     return None
@@ -163,8 +167,8 @@ def _spf_third_party(spf: SPFResult | None, provider_orgs: set[str]) -> str | No
 def _via_provider_spf(spf: SPFResult | None, provider_orgs: set[str]) -> bool:
     if spf is None or spf.result != "pass":
         return False
-    return any(_host_org(s.target) in provider_orgs for s in spf.chain if s.kind == "include") or (
-        _host_org(spf.matched_domain) in provider_orgs)
+    return any(host_organization(s.target) in provider_orgs for s in spf.chain if s.kind == "include") or (
+        host_organization(spf.matched_domain) in provider_orgs)
 
 
 # --------------------------------------------------------------------------- the returned original of a bounce
@@ -189,14 +193,14 @@ async def _original_facts(
     dkim: Sequence[DKIMSignatureResult] = ()
     if original.header_fields("DKIM-Signature"):
         dkim = await session.bounded("dkim", session.dkim(original, now=now), timeouts) or ()
-    owner_sigs = [s for s in dkim if await aligner.aligned(s.domain, domain)]
+    owner_sigs = [s for s in dkim if await session.bounded("dmarc", aligner.aligned(s.domain, domain), timeouts)]
     dkim_pass = [s for s in owner_sigs if s.result == "pass"]
     spf_word = spf.result if spf is not None else None
     temperror = bool(timeouts) or spf_word == "temperror" or any(s.result == "temperror" for s in owner_sigs)
     trace_host = None
     for h in original.received:
         for host in (h.by_host, _client_name(h) or h.from_host):
-            if host and _host_org(host) in provider_orgs:
+            if host and host_organization(host) in provider_orgs:
                 trace_host = host
                 break
         if trace_host:
@@ -296,9 +300,19 @@ async def diagnose_message(
     evidence: list[Evidence] = []
 
     # Who the message claims to be from.
-    froms = message.from_addresses
+    from_field = message.from_field
+    froms = from_field.addresses
     claimed = [a for a in froms if a.domain and is_owner_domain(a.domain, owner_domains)]
+    if from_field.ambiguity is not None and not claimed:
+        # another program may show the owner's address: the message claims it all the same
+        claimed = [Address("", "(ambiguous)", d) for d in from_field.other_domains
+                   if is_owner_domain(d, owner_domains)][:1]
     from_domain = claimed[0].domain if claimed else next((a.domain for a in froms if a.domain), None)
+    if from_field.ambiguity is not None:
+        readings = ", ".join(from_field.other_domains[:5]) or "no domain"
+        evidence.append(Evidence("from", "ambiguous",
+                                 f"ambiguous sender: {from_field.ambiguity}; programs can disagree about who "
+                                 f"sent it (domains it could be read as: {readings}), so nothing can vouch for it"))
     if froms:
         shown = ", ".join(str(a) for a in froms[:5])
         evidence.append(Evidence("from", "owner" if claimed else "other",
@@ -324,7 +338,7 @@ async def diagnose_message(
                                  + (f"; {boundary.note}" if boundary.note else "")))
     else:
         evidence.append(Evidence("boundary", "missing", boundary.note or "no Received header from your provider"))
-    provider_orgs = {o for o in (_host_org(h) for h in [*ids, *relays.names, *(s.lstrip(".") for s in relays.suffixes),
+    provider_orgs = {o for o in (host_organization(h) for h in [*ids, *relays.names, *(s.lstrip(".") for s in relays.suffixes),
                                                     *mx_hosts, boundary.receiver]) if o}
 
     # The provider's own results.
@@ -368,13 +382,14 @@ async def diagnose_message(
 
     posture_domain = from_domain if claimed else owner_domains[0]
     report, ours = await _authenticate(session, message, boundary, from_domain, bool(claimed), posture_domain, now)
-    facts, disagreements = await _facts(message, boundary, provider, ours, aligner, from_domain, bool(claimed),
+    facts, disagreements = await _facts(message, boundary, provider, ours, session, aligner, from_domain, bool(claimed),
                                         owner_domains, provider_orgs, len(froms), evidence,
                                         quiet=notification is not None)
     lookalikes = find_lookalikes(froms, addresses, owner_domains) if not claimed else ()
     for x in lookalikes:
         evidence.append(Evidence("lookalike", x.kind, x.detail))
-    facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts)
+    facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts,
+                    from_ambiguity=from_field.ambiguity)
     decision = decide(facts)
     posture = _posture(ours, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
     if posture.allowlisted:
@@ -415,15 +430,30 @@ def _posture(ours: _Ours, domain: str | None, allowlisted: tuple[str, ...]) -> P
 
 
 async def _facts(
-    message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Ours, aligner: Aligner,
-    from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
+    message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Ours,
+    session: Authenticator, aligner: Aligner, from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
     from_count: int, evidence: list[Evidence], *, quiet: bool = False,
 ) -> tuple[Facts, tuple[Any, ...]]:
-    async def aligned(domain: str | None) -> bool:
-        return await aligner.aligned(domain, from_domain)
+    from mailwarden.dmarc.evaluate import domain_result_for
+
+    # Identifier alignment is the DMARC evaluation's own: the record's adkim/aspf, and the same
+    # Aligner (mode, tree walk or PSL, psd): one definition, so the verdict never contradicts the
+    # DMARC result it quotes.  Without a DMARC evaluation for the From domain nothing is aligned.
+    owner_dmarc = domain_result_for(e.dmarc, from_domain)
+    owner_record = owner_dmarc.discovery.record if owner_dmarc is not None and owner_dmarc.discovery else None
+    if owner_dmarc is not None and owner_dmarc.from_domain and owner_dmarc.organizational_domain:
+        aligner.know(owner_dmarc.from_domain, owner_dmarc.organizational_domain)
+
+    async def dmarc_aligned(other: str | None, kind: str) -> bool:
+        if owner_dmarc is None:
+            return False
+        strict = owner_record is not None and (owner_record.adkim if kind == "dkim" else owner_record.aspf) == "s"
+        return bool(await session.bounded("dmarc", aligner.aligned(other, owner_dmarc.from_domain, strict=strict),
+                                          []))
 
     body_present = message.body is not None
     theirs = provider_outcomes(provider)
+
     ours: list[Outcome] = []
     if e.spf is not None:
         ours.append(Outcome("spf", e.spf.result, e.spf.domain))
@@ -443,11 +473,14 @@ async def _facts(
                                  + (f" (matched {e.spf.mechanism})" if e.spf.mechanism else "")
                                  + (f" - {e.spf.problem}" if e.spf.problem else "")
                                  + (" - that is the sender's own domain, not yours, so this says nothing about "
-                                    "your address" if claims_owner and not await aligned(e.spf.domain)
+                                    "your address" if claims_owner and not await dmarc_aligned(e.spf.domain, "spf")
                                     else "")))
     spf_result = their_spf.result if their_spf else (e.spf.result if e.spf else None)
     spf_domain = (their_spf.domain if their_spf and their_spf.domain else (e.spf.domain if e.spf else None))
-    spf_aligned_pass = spf_result == "pass" and await aligned(spf_domain)
+    if their_spf is not None:
+        spf_aligned_pass = spf_result == "pass" and await dmarc_aligned(spf_domain, "spf")
+    else:
+        spf_aligned_pass = owner_dmarc is not None and owner_dmarc.alignment.spf
 
     owner_spf = e.owner_spf
     boundary_authorized: bool | None = None
@@ -456,27 +489,38 @@ async def _facts(
         if owner_spf is not e.spf:
             evidence.append(Evidence("spf-owner", owner_spf.result,
                                      f"is {boundary.ip} authorized to send for {from_domain}? {owner_spf.result}"))
-    elif their_spf is not None and await aligned(their_spf.domain) and their_spf.result != "temperror":
+    elif their_spf is not None and await dmarc_aligned(their_spf.domain, "spf") and their_spf.result != "temperror":
         boundary_authorized = their_spf.result == "pass"
 
     # DKIM: a pass by us or by the provider for an aligned domain.
     passes: dict[str, None] = {}
     owner_signed = False
     unverifiable = False
+    replays: dict[str, None] = {}
+    replayed_keys: set[tuple[str | None, str | None]] = set()
     for s in e.dkim:
-        is_aligned = await aligned(s.domain)
+        is_aligned = await dmarc_aligned(s.domain, "dkim")
         owner_signed = owner_signed or is_aligned
         usable = body_present or s.result != "fail"
         evidence.append(Evidence("dkim", s.result if usable else "unverifiable",
                                  f"re-checked signature d={s.domain} s={s.selector}"
                                  + (f": {s.reason}" if s.reason else "")
                                  + ("" if usable else " (no body was given, the body hash cannot be checked)")))
-        if is_aligned and s.result == "pass" and usable:
+        unsigned = _unsigned_content(s)
+        if is_aligned and s.result == "pass" and unsigned:
+            replays.setdefault(f"{s.domain} (selector {s.selector})", None)
+            replayed_keys.add((s.domain, s.selector))
+            evidence.append(Evidence("dkim-replay", "unsigned-content",
+                                     f"the signature d={s.domain} verifies, but {unsigned} is not covered by it: "
+                                     "anyone holding a copy of a signed message can add that (RFC 6376 section 8), "
+                                     "so it does not vouch for what you see"))
+        elif is_aligned and s.result == "pass" and usable:
             passes.setdefault(f"{s.domain} (selector {s.selector})", None)
         if is_aligned and not usable:
             unverifiable = True
     for t in theirs:
-        if t.method == "dkim" and t.result == "pass" and await aligned(t.domain):
+        if (t.method == "dkim" and t.result == "pass" and await dmarc_aligned(t.domain, "dkim")
+                and (t.domain, t.selector) not in replayed_keys):
             passes.setdefault(f"{t.domain} (selector {t.selector or '?'})", None)
             owner_signed = True
     if not e.dkim and not quiet and not any(t.method == "dkim" and t.result not in ("none",) for t in theirs):
@@ -485,7 +529,7 @@ async def _facts(
     # ARC and DMARC.
     arc_pass = (e.arc is not None and e.arc.cv == "pass") or any(
         t.method == "arc" and t.result == "pass" for t in theirs)
-    arc_owner = arc_pass and await _aar_owner_pass(message, from_domain, aligner)
+    arc_owner = arc_pass and await _aar_owner_pass(message, dmarc_aligned)
     if e.arc is not None and e.arc.instances:
         evidence.append(Evidence("arc", e.arc.cv, f"ARC chain of {e.arc.instances} set(s)"
                                  + (f": {e.arc.reason}" if e.arc.reason else "")
@@ -504,9 +548,9 @@ async def _facts(
 
     temperror: list[str] = []
     if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
-            e.spf is not None and e.spf.result == "temperror" and await aligned(e.spf.domain)):
+            e.spf is not None and e.spf.result == "temperror" and await dmarc_aligned(e.spf.domain, "spf")):
         temperror.append("spf")
-    if "dkim" in e.timeouts or [s for s in e.dkim if s.result == "temperror" and await aligned(s.domain)]:
+    if "dkim" in e.timeouts or [s for s in e.dkim if s.result == "temperror" and await dmarc_aligned(s.domain, "dkim")]:
         temperror.append("dkim")
     if "dmarc" in e.timeouts or (e.policy is not None and e.policy.status == "temperror"):
         temperror.append("dmarc")
@@ -517,7 +561,7 @@ async def _facts(
 
     # Forwarding traces and the sending path.
     client = _client_name(boundary.hop)
-    provider_client = bool(client and _host_org(client) in provider_orgs)
+    provider_client = bool(client and host_organization(client) in provider_orgs)
     signs: list[str] = []
     if message.header_fields("ARC-Seal"):
         sealers = sorted({m.group(1) for v in message.get_all("ARC-Seal")[:50]
@@ -529,10 +573,10 @@ async def _facts(
         signs.append(f"mailing list header List-Id: {message.get('List-Id') or message.get('List-Post')}")
     signs += [f"{h}: {message.get(h)}" for h in _FORWARD_HEADERS if message.get(h)]
     if not provider_client:
-        earlier = next((h for h in boundary.below if _host_org(h.by_host) in provider_orgs
-                        or _host_org(_client_name(h)) in provider_orgs), None)
+        earlier = next((h for h in boundary.below if host_organization(h.by_host) in provider_orgs
+                        or host_organization(_client_name(h)) in provider_orgs), None)
         if earlier is not None:
-            via = earlier.by_host if _host_org(earlier.by_host) in provider_orgs else _client_name(earlier)
+            via = earlier.by_host if host_organization(earlier.by_host) in provider_orgs else _client_name(earlier)
             signs.append(f"it left your provider ({via}) and went through {client or boundary.helo} before "
                          "reaching your mailbox")
     submission = _submission_hop(message.received, provider_orgs, owner_domains)
@@ -548,7 +592,7 @@ async def _facts(
         else:
             third_party = _spf_third_party(e.spf if spf_aligned_pass else e.owner_spf, provider_orgs)
             if third_party is None and passes and not _via_provider_spf(e.owner_spf, provider_orgs):
-                s = next(iter([s for s in e.dkim if s.result == "pass" and await aligned(s.domain)]), None)
+                s = next(iter([s for s in e.dkim if s.result == "pass" and await dmarc_aligned(s.domain, "dkim")]), None)
                 if s is not None and boundary_authorized is False:
                     third_party = name_dkim_selector(s.domain, s.selector)
             if third_party:
@@ -569,7 +613,7 @@ async def _facts(
         boundary_authorized=boundary_authorized, dmarc_result=dmarc_result,
         dmarc_policy=e.dmarc.policy if e.dmarc is not None else None, arc_owner_pass=arc_owner,
         temperror=tuple(temperror), forwarding_signs=tuple(signs), provider_submission=submission is not None,
-        third_party=third_party, provider_client=provider_client,
+        third_party=third_party, provider_client=provider_client, dkim_replay=tuple(replays),
     )
     return facts, disagreements
 

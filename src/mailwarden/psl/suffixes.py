@@ -91,5 +91,15 @@ def psl_organizational_domain(domain: str | None, suffixes: SuffixList | None = 
     return (suffixes or default_list()).organizational_domain(domain)
 
 
+def host_organization(host: str | None) -> str | None:
+    """Which organization runs a host, to group a provider's servers: its registrable domain,
+    or the name itself when the list has none.  Not DMARC identifier alignment (that is
+    :class:`mailwarden.dmarc.alignment.Aligner`'s, by mode)."""
+    if not host:
+        return None
+    name = host.lower().rstrip(".")
+    return psl_organizational_domain(name) or name
+
+
 def public_suffix(domain: str | None, suffixes: SuffixList | None = None) -> str | None:
     return (suffixes or default_list()).public_suffix(domain)
