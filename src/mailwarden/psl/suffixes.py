@@ -97,7 +97,9 @@ def host_organization(host: str | None) -> str | None:
     :class:`mailwarden.dmarc.alignment.Aligner`'s, by mode)."""
     if not host:
         return None
-    name = host.lower().rstrip(".")
+    from mailwarden.dns.base import to_a_label
+
+    name = to_a_label(host.lower().rstrip("."))  # RFC 8616: compare internationalized names as A-labels
     return psl_organizational_domain(name) or name
 
 
