@@ -69,7 +69,7 @@ def audit_allowlist(parsed: r.ParsedAllowlist, me: list[str], domains: list[str]
     for m in me:
         addr = r.normalise_address(m)
         if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
-            raise InputError(f"--me {m!r} is not an e-mail address")
+            raise InputError(f"the owner's address {m!r} is not an e-mail address")
         me_addrs.append(addr)
     owner = {_owner_domain(d) for d in domains} | {a.rpartition("@")[2] for a in me_addrs}
     owner.discard("")
@@ -139,7 +139,7 @@ _ORDER = {"self-address": 0, "self-domain": 1, "broad-domain": 2, "unauthenticat
 def _owner_domain(domain: str) -> str:
     d = r.normalise_address("x@" + domain.strip().lstrip("@")).rpartition("@")[2]
     if not d or "@" in domain.strip().lstrip("@") or not re.match(r"^[a-z0-9_\-.]+$", d) or ".." in d:
-        raise InputError(f"--domain {domain!r} is not a domain name")
+        raise InputError(f"the owner's domain {domain!r} is not a domain name")
     return d
 
 
