@@ -26,13 +26,13 @@ Every finding carries the exact change (``replacement``: the new line, or
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.domains import FREEMAIL, is_freemail, is_public_suffix
 from mailwarden.allowlist.patterns import compiled, glob_match, has_glob, regex_literal_text, split_pattern
+from mailwarden.cache import memo
 from mailwarden.errors import InputError
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
@@ -182,7 +182,7 @@ def _domain_covers(e: r.Entry, local: str | None, dom: str, d: str) -> bool:
     return glob_match(dom, d) or glob_match(dom, f"{_PROBE}.{d}")
 
 
-@functools.lru_cache(maxsize=16384)
+@memo(16384)
 def _broad(kind: str, local: str | None, dom: str) -> str | None:
     """Why a (local, domain) glob covers a whole public domain, or None."""
     if local is None:  # a glob over the whole address: probe it like a regex
