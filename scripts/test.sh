@@ -4,7 +4,8 @@
 #   bash scripts/test.sh [pytest args...]
 #
 # - Debian packages: nsd (real DNS server for the live-resolver and audit tests),
-#   postfix + swaks (real MTA for the catch-all probe and the mail filter).
+#   postfix + swaks (real MTA for the catch-all probe and the mail filter),
+#   libmilter-dev (pymilter is compiled against it), opendmarc + opendkim (bench anchors).
 #   Installed with apt-get when missing and we are root; the tests start and stop
 #   their own instances on 127.0.0.1 (no packaged service is started).
 # - Python: the package in editable mode with its test extras.
@@ -16,6 +17,10 @@ need=()
 command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need+=(nsd)
 command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
+# the mail filter: libmilter headers to build pymilter; OpenDMARC + OpenDKIM are the bench's reference milters
+[ -f /usr/include/libmilter/mfapi.h ] || need+=(libmilter-dev)
+command -v opendmarc >/dev/null 2>&1 || [ -x /usr/sbin/opendmarc ] || need+=(opendmarc)
+command -v opendkim >/dev/null 2>&1 || [ -x /usr/sbin/opendkim ] || need+=(opendkim)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive
