@@ -29,6 +29,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "allowlist": ("mailwarden.cli.allowlist_cmd", "allowlist", "Find allowlist entries that let forged mail in."),
     "headers": ("mailwarden.cli.headers_cmd", "headers", "Show how a message's headers parse (From, Received hops, results)."),
     "dns": ("mailwarden.cli.dns_cmd", "dns", "Ask the resolver a question (live, snapshot or recording)."),
+    "filter": ("mailwarden.cli.filter_cmd", "filter_command",
+               "Milter for Postfix/Sendmail: stamp results, enforce DMARC, stop self-spoofing and backscatter."),
 }
 
 
