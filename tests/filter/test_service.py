@@ -194,3 +194,11 @@ def test_own_claims_ignores_lookalike_ids():
 def test_fold_keeps_every_non_separator_character(text):
     folded = _fold("Authentication-Results: " + text)
     assert "".join(folded.split()).replace(";", "") == "".join(text.split()).replace(";", "")
+
+
+def test_a_live_resolver_has_no_process_wide_deadline():
+    """The filter runs for weeks: only the per-message time limit may cut DNS short."""
+    from mailwarden.filter.config import FilterConfig
+
+    live = build_state(FilterConfig(nameserver="127.0.0.1:53")).engine.resolver
+    assert live._deadline_at is None and live._timeout == FilterConfig().dns_timeout

@@ -74,8 +74,8 @@ def build_state(config: FilterConfig) -> FilterState:
     from mailwarden.dns import make_resolver
     from mailwarden.filter.engine import Engine
 
-    resolver = make_resolver(config.dns_file, config.nameserver, timeout=config.dns_timeout,
-                             deadline=config.timeout)
+    # no resolver-wide deadline: the process lives for weeks; each message has its own time limit
+    resolver = make_resolver(config.dns_file, config.nameserver, timeout=config.dns_timeout, deadline=None)
     allowlists = []
     if config.allowlist_files:
         from pathlib import Path
