@@ -36,7 +36,7 @@ CONTENDERS = (
     Contender("spf", "mailwarden-warm", PRODUCT, "mailwarden warm"),
     Contender("spf", "pyspf", VENV, "pyspf"),
     Contender("spf", "mailauth", NODE, "mailauth"),
-    Contender("full", "mailwarden", PRODUCT, "mailwarden check_message", 200, None),
+    Contender("full", "mailwarden", PRODUCT, "mailwarden authenticate", 200, None),
     Contender("full", "authheaders", VENV, "authheaders", 10, 40),
     Contender("full", "authheaders-psl-memo", VENV, "authheaders, PSL memoized", 200, None),
     Contender("full", "mailauth", NODE, "mailauth authenticate", 200, None),

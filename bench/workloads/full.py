@@ -1,8 +1,10 @@
 """Full check per message: SPF (RFC 7208) + DKIM (RFC 6376) + DMARC (RFC 7489/9989)
 and the Authentication-Results line (RFC 8601): messages/s.
 
-Tools: ``mailwarden`` (``mailwarden.check.pipeline.check_message``, the pipeline behind
-``mailwarden check`` and the filter; it also evaluates ARC), ``authheaders``
+Tools: ``mailwarden`` (``mailwarden.Authenticator.authenticate``, the pipeline behind
+``mailwarden check``, ``diagnose`` and the filter; it also evaluates ARC; one new session
+per message, so no policy, key or DMARC record is reused between messages, as before the
+session cache existed), ``authheaders``
 (``authenticate_message(spf=True, dkim=True, dmarc=True)`` with dkimpy's ``dnsfunc``
 and pyspf's lookup served from memory), ``authheaders-psl-memo`` (the same with its
 ``get_org_domain`` memoized: as shipped it rebuilds the Public Suffix List from its
@@ -29,7 +31,7 @@ def expected(entries: list[dict[str, Any]]) -> list[str]:
 
 def run_mailwarden(data: Path, runs: int, limit: int | None = None) -> dict[str, Any]:
     from bench.workloads._mailwarden import NOW, event_loop, snapshot_resolver
-    from mailwarden.check import check_message
+    from mailwarden.auth import Authenticator
     from mailwarden.message import parse_message
 
     messages, entries = load_messages(data, limit)
@@ -41,10 +43,10 @@ def run_mailwarden(data: Path, runs: int, limit: int | None = None) -> dict[str,
     async def one_pass() -> list[str]:
         out = []
         for raw, (ip, helo, mail_from) in zip(messages, envelopes, strict=True):
-            result = await check_message(resolver, parse_message(raw), authserv_id=AUTHSERV_ID, ip=ip, helo=helo,
-                                         mail_from=mail_from, now=NOW)
+            auth = Authenticator(resolver, authserv_id=AUTHSERV_ID)
+            result = await auth.authenticate(parse_message(raw), ip=ip, helo=helo, mail_from=mail_from, now=NOW)
             dkim = result.dkim[0].result if result.dkim else "none"
-            spf = result.spf.result if result.spf is not None else "none"
+            spf = result.spf.result
             out.append(f"{spf}/{dkim}/{result.dmarc.result}")
         resolver.queries.clear()
         return out

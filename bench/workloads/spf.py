@@ -1,7 +1,7 @@
 """SPF evaluation (RFC 7208 section 4) of the (IP, MAIL FROM, HELO) queries: queries/s.
 
 Tools: ``mailwarden-cold`` (no parsed-record cache: every record fetched and parsed
-for every query, memo caches cleared), ``mailwarden-warm`` (one ``RecordCache`` for
+for every query, memo caches cleared), ``mailwarden-warm`` (one ``TTLCache`` for
 the whole pass, as the filter runs), ``pyspf`` (``spf.check2`` with ``spf.DNSLookup``
 replaced by the in-memory answers).  mailauth runs in node (bench/mailauth_runner.js).
 """
@@ -16,7 +16,8 @@ from bench.harness import load_queries, measure, rss_kb, worker_main
 
 def run_mailwarden(data: Path, runs: int, limit: int | None = None, warm: bool = True) -> dict[str, Any]:
     from bench.workloads._mailwarden import NOW, event_loop, memo_cache_clearers, snapshot_resolver
-    from mailwarden.spf import RecordCache, evaluate_spf
+    from mailwarden.cache import TTLCache
+    from mailwarden.spf import evaluate_spf
 
     queries = load_queries(data, limit)
     loaded = rss_kb()
@@ -26,7 +27,7 @@ def run_mailwarden(data: Path, runs: int, limit: int | None = None, warm: bool =
     clearers = [] if warm else memo_cache_clearers("mailwarden.spf.record")
 
     async def one_pass() -> list[str]:
-        cache = RecordCache() if warm else None
+        cache = TTLCache() if warm else None
         out = []
         for ip, mail_from, helo in work:
             for clear in clearers:

@@ -59,7 +59,7 @@ def test_three_hops_pass_with_evidence(keys, resolver_zone):
     assert r.sets[1].seal.key_bits == 256 and r.sets[0].message_signature.key_bits == 2048
     assert r.sets[0].authentication_results.startswith("mx.list.example; spf=pass")
     assert "(a comment; with semicolon)" in r.sets[0].authentication_results
-    assert json.loads(json.dumps(r.as_json()))["sets"][2]["seal"]["result"] == "pass"
+    assert json.loads(json.dumps(r.to_json()))["sets"][2]["seal"]["result"] == "pass"
 
 
 def test_modified_after_sealing_fails_and_oldest_pass(keys, resolver_zone):

@@ -23,8 +23,8 @@ def test_cli_json_is_one_object_and_exit_zero(cli, shared):
 
 def test_cli_fail_on(cli, shared):
     args = ("audit", "contoso-dental.example", "--dns", str(CASE), "--selector", "selector1", "--json")
-    assert cli(*args, "--fail-on", "critical").returncode == 1
-    assert cli(*args, "--fail-on", "warning").returncode == 1
+    assert cli(*args, "--fail-on", "critical").returncode == 4
+    assert cli(*args, "--fail-on", "warning").returncode == 4
     assert cli(*args, "--fail-on", "bogus").returncode == 2
 
 

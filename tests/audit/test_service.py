@@ -11,7 +11,7 @@ import pytest
 from mailwarden.audit.service import SharedResolver, audit_domain
 from mailwarden.dns.base import Answer, Rcode
 from mailwarden.dns.snapshot import SnapshotResolver
-from mailwarden.errors import InputError
+from mailwarden.errors import DNSUnavailableError, InputError
 
 GOOD = {
     "good.test": {"MX": ["10 mx.good.test"], "TXT": ["v=spf1 mx include:_spf.google.com -all"]},
@@ -157,10 +157,14 @@ def test_shared_resolver_deduplicates_concurrent_questions():
     assert asyncio.run(go()) == 1 and Counting.calls == 1
 
 
-def test_dns_failures_are_reported_not_raised():
+def test_dns_failures_conclude_nothing():
+    """SPEC section 7: no answer from DNS for the records it grades -> no grade, no records (exit 3)."""
     zone = {"flaky.test": {"MX": "SERVFAIL", "TXT": "TIMEOUT"}, "_dmarc.flaky.test": {"TXT": "TIMEOUT"}}
-    report = run(zone, "flaky.test")
-    assert {"mx-temperror", "spf-temperror", "dmarc-temperror"} <= ids(report)
+    with pytest.raises(DNSUnavailableError) as caught:
+        run(zone, "flaky.test")
+    text = str(caught.value)
+    assert "flaky.test TXT (TIMEOUT)" in text and "flaky.test MX (SERVFAIL)" in text
+    assert "_dmarc.flaky.test TXT (TIMEOUT)" in text
 
 
 @pytest.mark.parametrize("bad", ["", "not a domain", "a..b", "x" * 300 + ".test", "evil.test\r\nDATA", "nodot"])

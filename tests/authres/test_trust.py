@@ -21,7 +21,7 @@ def test_claims_found_and_others_counted():
     assert report.forged
     assert [(c.header, c.position) for c in report.claims] == [("Authentication-Results", 0), ("Received-SPF", 1)]
     assert report.other_results == 3
-    assert report.as_dict()["ignored_own_claims"][0]["text"].startswith("MX.Example.NET.;")
+    assert report.to_json()["ignored_own_claims"][0]["text"].startswith("MX.Example.NET.;")
 
 
 def test_no_claims():

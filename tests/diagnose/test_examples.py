@@ -18,7 +18,7 @@ def test_example_verdict(cases, name):
     case = cases[name]
     result = run(case.raw, case.dns, now=case.now)
     assert result.verdict == case.expected, result.summary
-    data = result.to_dict()
+    data = result.to_json()
     assert set(data) >= {"verdict", "confidence", "summary", "evidence", "advice", "auth"}
     assert data["confidence"] in ("high", "medium", "low")
     assert set(data["auth"]) >= {"spf", "dkim", "arc", "dmarc", "authentication_results"}

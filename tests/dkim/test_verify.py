@@ -155,7 +155,7 @@ def test_key_fetched_once_for_many_signatures(zone, rsa_key):
 
 def test_as_json_has_spec_fields(resolver, rsa_key):
     (r,) = verify(resolver, signed(rsa_key, "rsa"))
-    obj = json.loads(json.dumps(r.as_json()))
+    obj = json.loads(json.dumps(r.to_json()))
     for key in ("domain", "selector", "algorithm", "result", "reason", "body_length_limited", "key_bits"):
         assert key in obj
 

@@ -6,9 +6,10 @@ import asyncio
 
 import pytest
 
+from mailwarden.cache import TTLCache
 from mailwarden.dns.snapshot import SnapshotResolver
 from mailwarden.errors import InputError
-from mailwarden.spf import RecordCache, check_host, evaluate_spf
+from mailwarden.spf import check_host, evaluate_spf
 
 ZONE = {
     "example.com": {"TXT": ["v=spf1 ip4:192.0.2.0/24 include:_spf.example.net a:mail.example.com/30 "
@@ -168,7 +169,7 @@ class Clock:
 
 def test_record_cache_avoids_txt_queries_and_expires():
     clock = Clock()
-    cache = RecordCache(clock=clock)
+    cache = TTLCache(clock=clock)
     resolver = SnapshotResolver.from_dict(ZONE)
 
     async def go():
@@ -186,7 +187,7 @@ def test_record_cache_avoids_txt_queries_and_expires():
 
 
 def test_record_cache_is_bounded_and_skips_temporary_failures():
-    cache = RecordCache(max_entries=2)
+    cache = TTLCache(max_entries=2)
     zone = {f"d{i}.example": {"TXT": [f"v=spf1 ip4:192.0.2.{i} -all"]} for i in range(5)}
     zone["slow.example"] = {"TXT": "TIMEOUT"}
     resolver = SnapshotResolver.from_dict(zone)
@@ -202,7 +203,7 @@ def test_cache_does_not_keep_oversized_entries():
     zone = {"big.example": {"TXT": [[big[i:i + 255] for i in range(0, len(big), 255)]]},
             "a.example": {"TXT": ["v=spf1 a:many.example -all"]},
             "many.example": {"A": [f"10.1.{i // 250}.{i % 250}" for i in range(300)]}}
-    cache = RecordCache()
+    cache = TTLCache()
     resolver = SnapshotResolver.from_dict(zone)
     assert len(big) > 4096
     assert run(evaluate_spf(resolver, "192.0.2.1", "x@big.example", "h.example", cache=cache)).result == "fail"
@@ -221,7 +222,7 @@ def test_include_of_a_missing_domain_is_permerror_and_a_void_lookup():
 
 
 def test_record_cache_clock_read_once_per_evaluation():
-    """Expiry is checked against one clock reading per check_host() (RecordCache.get's ``now``)."""
+    """Expiry is checked against one clock reading per check_host() (TTLCache.get's ``now``)."""
     readings = []
     clock = Clock()
 
@@ -229,7 +230,7 @@ def test_record_cache_clock_read_once_per_evaluation():
         readings.append(clock.t)
         return clock()
 
-    cache = RecordCache(clock=counting)
+    cache = TTLCache(clock=counting)
     resolver = SnapshotResolver.from_dict(ZONE)
     assert run(evaluate_spf(resolver, "198.51.100.7", "u@example.com", "h.example", cache=cache)).result == "pass"
     readings.clear()
@@ -278,9 +279,9 @@ def test_new_result_is_the_dataclass_result():
 def test_cached_policy_lookup_is_the_named_tuple():
     """The evaluator builds PolicyLookup("ok", record) through tuple.__new__: same value, same fields."""
     from mailwarden.spf import parse_record
-    from mailwarden.spf.cache import PolicyLookup
+    from mailwarden.spf.lookups import PolicyLookup
 
-    cache = RecordCache()
+    cache = TTLCache()
     run(evaluate_spf(SnapshotResolver.from_dict(ZONE), "198.51.100.7", "u@example.com", "h.example", cache=cache))
     got = cache.get("_spf2.example.net")
     assert got == PolicyLookup("ok", parse_record("v=spf1 ip4:198.51.100.7 ~all"))
@@ -295,7 +296,7 @@ def test_a_and_mx_addresses_skip_unparsable_records():
     resolver = SnapshotResolver.from_dict(zone)
     for ip, want in (("192.0.2.5", "pass"), ("192.0.2.77", "pass"), ("192.0.2.78", "pass"), ("192.0.2.6", "fail")):
         assert run(evaluate_spf(resolver, ip, "u@s.example", "h.example")).result == want, ip
-    cache = RecordCache()
+    cache = TTLCache()
     run(evaluate_spf(resolver, "192.0.2.6", "u@s.example", "h.example", cache=cache))
     assert cache.get(("a", "h.example", 4)).addresses == frozenset({0xC0000205})
     assert cache.get(("mx", "s.example", 4)).addresses == frozenset({0xC000024D, 0xC000024E})

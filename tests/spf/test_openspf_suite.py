@@ -16,8 +16,9 @@ from pathlib import Path
 import pytest
 import yaml
 
+from mailwarden.cache import TTLCache
 from mailwarden.dns.snapshot import SnapshotResolver
-from mailwarden.spf import RecordCache, evaluate_spf
+from mailwarden.spf import evaluate_spf
 
 SUITE = "spf-openspf-suite/rfc7208-tests.yml"
 TIMEOUT_TYPES = ("TXT", "A", "AAAA", "MX", "PTR")
@@ -99,7 +100,7 @@ def test_suite_is_complete(corpora):
 
 
 def test_suite_twice_through_one_cache(corpora):
-    """A shared RecordCache must not change any result (each scenario has its own zone)."""
+    """A shared TTLCache must not change any result (each scenario has its own zone)."""
     by_zone: dict[int, tuple[dict, list[dict]]] = {}
     for case in CASES:
         zone, test = case.values
@@ -108,7 +109,7 @@ def test_suite_twice_through_one_cache(corpora):
     async def run() -> list[str]:
         failures = []
         for zone, tests in by_zone.values():
-            cache = RecordCache()
+            cache = TTLCache()
             resolver = SnapshotResolver.from_dict(zone)
             for _ in range(2):
                 for test in tests:

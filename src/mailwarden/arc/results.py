@@ -43,7 +43,7 @@ class ARCResult:
     oldest_pass: int | None = None
     sets: tuple[ArcInstanceResult, ...] = ()
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "cv": self.cv,
             "instances": self.instances,

@@ -164,13 +164,22 @@ class AuditReport:
             "findings": [f.to_json() for f in self.findings],
             "recommended_records": [r.to_json() for r in self.recommended_records],
             "rollout": list(self.rollout),
-            "mx": asdict(self.mx),
-            "spf": asdict(self.spf),
-            "dkim": [asdict(k) for k in self.dkim],
-            "dmarc": asdict(self.dmarc),
-            "catch_all": asdict(self.catch_all) if self.catch_all is not None else None,
+            "mx": _plain(asdict(self.mx)),
+            "spf": _plain(asdict(self.spf)),
+            "dkim": [_plain(asdict(k)) for k in self.dkim],
+            "dmarc": _plain(asdict(self.dmarc)),
+            "catch_all": _plain(asdict(self.catch_all)) if self.catch_all is not None else None,
             "no_mail": self.no_mail,
             "dns_questions": self.dns_questions,
             "elapsed_seconds": round(self.elapsed, 4),
             "notes": list(self.notes),
         }
+
+
+def _plain(value: Any) -> Any:
+    """JSON-native: tuples become lists, all the way down (``to_json`` returns what ``json.dumps`` prints)."""
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value

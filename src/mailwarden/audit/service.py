@@ -35,7 +35,7 @@ from mailwarden.audit.results import (
 from mailwarden.audit.rollout import current_stage, plan
 from mailwarden.audit.spf import check_spf, spf_report
 from mailwarden.dns.base import Answer, normalize_name, valid_query_name
-from mailwarden.errors import InputError
+from mailwarden.errors import DNSUnavailableError, InputError
 
 if TYPE_CHECKING:
     from mailwarden.dns.base import Resolver
@@ -50,6 +50,8 @@ class SharedResolver:
         self.inner = inner
         self._answers: dict[tuple[str, str], asyncio.Future[Answer]] = {}
         self.questions = 0
+        #: Questions that got no answer (SERVFAIL or TIMEOUT), in the order asked.
+        self.failed: dict[tuple[str, str], str] = {}
 
     async def query(self, name: str, rdtype: str) -> Answer:
         key = (normalize_name(name), rdtype.upper())
@@ -58,7 +60,10 @@ class SharedResolver:
             self.questions += 1
             fut = asyncio.ensure_future(self.inner.query(name, rdtype))
             self._answers[key] = fut
-        return await asyncio.shield(fut)
+        answer = await asyncio.shield(fut)
+        if answer.failed:
+            self.failed.setdefault(key, answer.rcode.value)
+        return answer
 
     async def aclose(self) -> None:
         """The inner resolver belongs to the caller."""
@@ -107,7 +112,9 @@ async def audit_domain(
         gather_dkim(shared, domain, selectors_to_probe(tuple(selectors), prov)),
         gather_dmarc(shared, domain),
     )
+    await _require_existing_domain(shared, resolver, domain)
     void_hosts = await _void_hosts(shared, analysis)
+    _require_answers(shared, domain, keys, dmarc_data)
     findings: list[Finding] = []
     findings += check_spf(analysis, domain, no_mail=no_mail)
     findings += check_dmarc(dmarc_data, domain, no_mail=no_mail)
@@ -138,6 +145,52 @@ async def audit_domain(
         dmarc=dmarc_report(dmarc_data), catch_all=probe, no_mail=no_mail,
         dns_questions=shared.questions, elapsed=time.monotonic() - started, notes=tuple(notes),
     )
+
+
+async def _require_existing_domain(shared: SharedResolver, resolver: Resolver, domain: str) -> None:
+    """NXDOMAIN for the audited domain itself is a spelling mistake, not a grade F (SPEC section 7).
+
+    A live resolver that answers NXDOMAIN even for ``arpa``, a top-level domain
+    that always exists (RFC 3172), is broken or a captive portal: then nothing can
+    be concluded (exit 3), not "does not exist".
+    A snapshot file is the whole truth, so it is not second-guessed.
+    """
+    from mailwarden.dns.snapshot import SnapshotResolver
+
+    answers = await asyncio.gather(*(shared.query(domain, t) for t in ("MX", "TXT", "A", "AAAA")))
+    if not all(a.nxdomain for a in answers):
+        return
+    if not isinstance(resolver, SnapshotResolver):
+        probe = await resolver.query("arpa", "NS")
+        if not probe.ok or not probe.records:
+            raise DNSUnavailableError(
+                f"the DNS resolver says {domain} does not exist, but it also denies the top-level domain "
+                "arpa that always exists, so the resolver is broken or a captive portal (hotel or airport "
+                "Wi-Fi); nothing was graded - retry on another network or with --nameserver")
+    raise InputError(f"{domain} does not exist \u2014 check the spelling (DNS answered NXDOMAIN)")
+
+
+def _require_answers(shared: SharedResolver, domain: str, keys, dmarc_data) -> None:
+    """No grade and no records built on a lookup that failed (SPEC sections 3 and 7).
+
+    Two kinds of failure do not change the grade and are let pass: other DKIM
+    selectors when a key was found, and ``_dmarc`` names above the one whose
+    record applies (the RFC 9989 tree walk asks them, the policy found below wins).
+    """
+    failed = dict(shared.failed)
+    if any(k.status == "ok" for k in keys):
+        failed = {q: r for q, r in failed.items() if "._domainkey." not in q[0]}
+    found = dmarc_data.discovery.record_domain if dmarc_data.discovery.status == "found" else None
+    if found:
+        failed = {q: r for q, r in failed.items()
+                  if not (q[0].startswith("_dmarc.") and found.endswith("." + q[0][len("_dmarc."):]))}
+    if not failed:
+        return
+    names = [f"{name} {rdtype} ({rcode})" for (name, rdtype), rcode in failed.items()]
+    shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+    raise DNSUnavailableError(
+        f"DNS did not answer for {shown}, so {domain} cannot be graded and no records are recommended; "
+        "retrying later may help")
 
 
 def _spf_texts(analysis) -> tuple[str, ...]:

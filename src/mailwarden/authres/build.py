@@ -64,6 +64,14 @@ def valid_authserv_id(value: str) -> bool:
     return bool(_AUTHSERV_ID.fullmatch(value))
 
 
+def default_authserv_id() -> str:
+    """This host's name when it is a valid authserv-id (RFC 8601 section 2.5), else ``localhost``."""
+    import socket
+
+    name = socket.gethostname() or "localhost"
+    return name if valid_authserv_id(name) else "localhost"
+
+
 def _get(obj: Any, name: str) -> Any:
     if obj is None:
         return None

@@ -46,7 +46,7 @@ class TrustReport:
     def forged(self) -> bool:
         return bool(self.claims)
 
-    def as_dict(self) -> dict[str, object]:
+    def to_json(self) -> dict[str, object]:
         return {
             "authserv_id": self.authserv_id,
             "ignored_own_claims": [

@@ -111,7 +111,8 @@ def decode_transfer(body: bytes, encoding: str | None, limit: int = MAX_DECODED_
     if enc == "base64":
         chunk = body[: limit * 4 // 3 + 4096]
         cleaned = re.sub(rb"[^A-Za-z0-9+/]", b"", chunk)
-        cleaned = cleaned[: len(cleaned) - len(cleaned) % 4]
+        # A final group shortened by its "=" padding still carries 1-2 bytes: re-pad it.
+        cleaned = cleaned[:-1] if len(cleaned) % 4 == 1 else cleaned + b"=" * (-len(cleaned) % 4)
         try:
             return binascii.a2b_base64(cleaned)[:limit]
         except (binascii.Error, ValueError):

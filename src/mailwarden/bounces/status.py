@@ -54,7 +54,3 @@ def find_reply_code(text: str) -> str | None:
         return None
     match = _REPLY.search(text[:20000])
     return match.group(1) if match else None
-
-
-def status_class(status: str | None) -> str | None:
-    return status[0] if status else None

@@ -37,7 +37,7 @@ def verify(file: str, opts: Options) -> None:
             click.echo(f"  i={s.instance} seal {s.seal.result} by {s.seal.domain}, "
                        f"message signature {s.message_signature.result}; saw: {s.authentication_results}")
 
-    emit(opts, result.as_json(), human)
+    emit(opts, result.to_json(), human)
 
 
 @arc.command("seal")

@@ -2,8 +2,10 @@
 
 Human output answers first (grade and the top things to fix), then the exact
 records to publish, then the DMARC roll-out plan; it fits one screen.
-``--json`` prints the SPEC object.  ``--fail-on critical|warning`` exits 1 when
-a finding of that severity or worse exists (for CI).
+``--json`` prints the SPEC object.  ``--fail-on critical|warning`` exits 4 when
+a finding of that severity or worse exists (for CI; 1 stays reserved for
+internal faults, SPEC section 3).  A domain that does not exist exits 2, DNS
+that does not answer exits 3: no grade and no records then.
 """
 
 from __future__ import annotations
@@ -11,6 +13,9 @@ from __future__ import annotations
 import click
 
 from mailwarden.cli.common import Options, dns_options, emit
+
+#: Exit status of ``--fail-on`` when a finding of that severity or worse exists (SPEC section 3).
+FAIL_ON_EXIT = 4
 
 #: Findings shown in the human to-do list (the JSON has all of them).
 TOP_FINDINGS = 8
@@ -30,7 +35,7 @@ TOP_FINDINGS = 8
               help="Your mail provider (google, microsoft, sendgrid, ...): probes its DKIM selectors, tailors the records.")
 @click.option("--no-mail", is_flag=True, help="The domain sends and receives no mail: check for the lock-down records.")
 @click.option("--fail-on", type=click.Choice(["critical", "warning"]),
-              help="Exit with status 1 when a finding of this severity or worse exists.")
+              help="Exit with status 4 when a finding of this severity or worse exists (for CI).")
 @dns_options
 def audit(domain: str, selectors: tuple[str, ...], probe_catch_all: bool, smtp_port: int, smtp_timeout: float,
           provider: str | None, no_mail: bool, fail_on: str | None, opts: Options) -> int:
@@ -50,7 +55,7 @@ def audit(domain: str, selectors: tuple[str, ...], probe_catch_all: bool, smtp_p
     if fail_on is not None:
         worst = report.worst()
         if worst is not None and SEVERITY_RANK[worst] >= SEVERITY_RANK[fail_on]:
-            return 1
+            return FAIL_ON_EXIT
     return 0
 
 

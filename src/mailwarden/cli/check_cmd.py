@@ -4,7 +4,6 @@ message, and the Authentication-Results header to add."""
 from __future__ import annotations
 
 import ipaddress
-import socket
 
 import click
 
@@ -22,11 +21,10 @@ def _check_ip(ctx: click.Context, param: click.Parameter, value: str | None) -> 
 
 
 def _check_authserv_id(ctx: click.Context, param: click.Parameter, value: str | None) -> str:
-    from mailwarden.authres import valid_authserv_id
+    from mailwarden.authres import default_authserv_id, valid_authserv_id
 
     if value is None:
-        value = socket.gethostname() or "localhost"
-        return value if valid_authserv_id(value) else "localhost"
+        return default_authserv_id()
     if not valid_authserv_id(value.strip()):
         raise click.BadParameter(f"{value[:80]!r} is not a valid authserv-id (use a host name such as mx.example.com)")
     return value.strip()
@@ -45,16 +43,16 @@ def _check_authserv_id(ctx: click.Context, param: click.Parameter, value: str | 
 def check(file: str, ip: str | None, helo: str | None, mail_from: str | None, authserv_id: str,
           dmarc_mode: str, opts: Options) -> None:
     """Evaluate SPF, DKIM, ARC and DMARC for FILE (a path or - for standard input)."""
-    from mailwarden.check import check_message
+    from mailwarden.auth import Authenticator
 
     message = read_message(file)
 
     async def job(resolver):
-        return await check_message(resolver, message, authserv_id=authserv_id, ip=ip, helo=helo,
-                                   mail_from=mail_from, mode=dmarc_mode, now=opts.now)
+        async with Authenticator(dns=resolver, authserv_id=authserv_id, dmarc_mode=dmarc_mode) as auth:
+            return await auth.authenticate(message, ip=ip, helo=helo, mail_from=mail_from, now=opts.now)
 
     result = opts.run(job)
-    emit(opts, result.as_dict(), lambda: _human(result))
+    emit(opts, result.to_json(), lambda: _human(result))
 
 
 def _human(result) -> None:
@@ -68,7 +66,7 @@ def _human(result) -> None:
     if len(d.domains) > 1:
         for dom in d.domains:
             click.echo(f"  From domain {dom.from_domain}: {dom.result}")
-    if result.spf is not None:
+    if result.spf_skipped is None:
         click.echo(f"SPF {result.spf.result.upper()} for {result.spf.domain} from {env.ip}"
                    f" (ip from {env.ip_source}, mail from {env.mail_from_source or 'none'})")
     else:

@@ -25,9 +25,6 @@ if TYPE_CHECKING:
 
 T = TypeVar("T")
 
-#: Largest input accepted from a file or standard input.
-MAX_INPUT_BYTES = 64 * 1024 * 1024
-
 
 @dataclass(frozen=True)
 class Options:
@@ -43,6 +40,8 @@ class Options:
     def make_resolver(self) -> Resolver:
         from mailwarden.dns import make_resolver
 
+        if self.dns_file is not None and (self.record_file is not None or self.nameserver is not None):
+            raise InputError("--dns cannot be combined with --nameserver or --dns-record")
         return make_resolver(self.dns_file, self.nameserver, self.record_file, timeout=self.dns_timeout)
 
     def run(self, job: Callable[[Resolver], Awaitable[T]]) -> T:
@@ -80,19 +79,16 @@ def dns_options(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def read_input(path: str, *, what: str = "input") -> bytes:
-    """Bytes of a file, or of standard input for ``-``; bounded by :data:`MAX_INPUT_BYTES`."""
+    """Bytes of a file, or of standard input for ``-``; bounded by ``MAX_INPUT_BYTES``."""
+    from mailwarden.message.source import MAX_INPUT_BYTES, check_size, read_file
+
+    if path != "-":
+        return read_file(path, what=what)
     try:
-        if path == "-":
-            data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
-        else:
-            with open(path, "rb") as fh:
-                data = fh.read(MAX_INPUT_BYTES + 1)
-    except IsADirectoryError:
-        raise InputError(f"cannot read {what} {path}: it is a directory") from None
+        data = sys.stdin.buffer.read(MAX_INPUT_BYTES + 1)
     except OSError as exc:
         raise InputError(f"cannot read {what} {path}: {exc.strerror or exc}") from None
-    if len(data) > MAX_INPUT_BYTES:
-        raise InputError(f"{what} {path} is larger than {MAX_INPUT_BYTES // (1024 * 1024)} MiB")
+    check_size(data, f"{what} {path}")
     return data
 
 

@@ -98,4 +98,4 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
                                       allowlist=allowlist, now=opts.now)
 
     result = opts.run(job)
-    emit(opts, result.to_dict(), lambda: click.echo(render_human(result)))
+    emit(opts, result.to_json(), lambda: click.echo(render_human(result)))

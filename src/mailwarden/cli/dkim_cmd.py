@@ -28,7 +28,7 @@ def verify(file: str, opts: Options) -> None:
         return await verify_message(resolver, message, now=opts.now)
 
     results = opts.run(job)
-    obj = {"signatures": [r.as_json() for r in results]}
+    obj = {"signatures": [r.to_json() for r in results]}
 
     def human() -> None:
         if not results:

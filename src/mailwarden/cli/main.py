@@ -3,7 +3,8 @@
 Sub-commands live in their own modules and are imported only when invoked, so
 that ``mailwarden --help`` stays fast (no cryptography, dnspython or rich
 import).  Exit status (SPEC section 3): 0 ran, 2 usage error or invalid input
-(one line on stderr, no traceback), 1 unexpected internal fault.
+(one line on stderr, no traceback), 3 DNS did not answer (one line on stderr
+naming what), 4 ``audit --fail-on`` found a problem, 1 unexpected internal fault.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "allowlist": ("mailwarden.cli.allowlist_cmd", "allowlist", "Find allowlist entries that let forged mail in."),
     "headers": ("mailwarden.cli.headers_cmd", "headers", "Show how a message's headers parse (From, Received hops, results)."),
     "dns": ("mailwarden.cli.dns_cmd", "dns", "Ask the resolver a question (live, snapshot or recording)."),
+    "reports": ("mailwarden.cli.reports_cmd", "reports", "Read DMARC aggregate/failure and SMTP-TLS reports."),
     "filter": ("mailwarden.cli.filter_cmd", "filter_command",
                "Milter for Postfix/Sendmail: stamp results, enforce DMARC, stop self-spoofing and backscatter."),
 }
@@ -76,16 +78,24 @@ def cli() -> None:
 
 def main(argv: list[str] | None = None) -> None:
     """Console-script entry point: maps exceptions to exit statuses."""
-    from mailwarden.errors import InputError
+    from mailwarden.errors import DNSUnavailableError, InputError
 
     try:
         rv = cli.main(args=argv, prog_name="mailwarden", standalone_mode=False)
     except click.exceptions.Abort:
         click.echo("mailwarden: aborted", err=True)
         sys.exit(130)
+    except click.MissingParameter as exc:
+        if exc.param is not None and exc.param.name == "file":
+            exc = click.UsageError("missing FILE: pass a file, or - for standard input", ctx=exc.ctx)
+        exc.show()
+        sys.exit(exc.exit_code)
     except click.ClickException as exc:
         exc.show()
         sys.exit(exc.exit_code)
+    except DNSUnavailableError as exc:
+        click.echo(f"mailwarden: cannot conclude: {_one_line(str(exc))}", err=True)
+        sys.exit(3)
     except InputError as exc:
         click.echo(f"mailwarden: error: {_one_line(str(exc))}", err=True)
         sys.exit(2)

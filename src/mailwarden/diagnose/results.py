@@ -1,7 +1,7 @@
 """Frozen results of a diagnosis (SPEC section 6).
 
 :class:`Diagnosis` is what :func:`mailwarden.diagnose.service.diagnose_message`
-returns; :meth:`Diagnosis.to_dict` is the JSON object of ``mailwarden diagnose
+returns; :meth:`Diagnosis.to_json` is the JSON object of ``mailwarden diagnose
 --json`` (``verdict``, ``confidence``, ``summary``, ``evidence``, ``advice``,
 ``auth`` as ``check`` prints it, plus the trust boundary, look-alikes and the
 cross-check with the provider's Authentication-Results).
@@ -27,7 +27,7 @@ class Evidence:
     result: str
     detail: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, str]:
         return {"check": self.check, "result": self.result, "detail": self.detail}
 
 
@@ -54,7 +54,7 @@ class Boundary:
     def found(self) -> bool:
         return self.hop is not None
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "method": self.method,
             "received_index": self.hop.index if self.hop else None,
@@ -75,7 +75,7 @@ class Disagreement:
     provider: str
     explanation: str
 
-    def to_dict(self) -> dict[str, str]:
+    def to_json(self) -> dict[str, str]:
         return {"method": self.method, "ours": self.ours, "provider": self.provider,
                 "explanation": self.explanation}
 
@@ -105,24 +105,24 @@ class Diagnosis:
         if self.confidence not in CONFIDENCES:
             raise ValueError(f"unknown confidence {self.confidence!r}")
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The JSON object of SPEC section 6 (with extra fields that help a support agent)."""
         return {
             "verdict": self.verdict,
             "confidence": self.confidence,
             "summary": self.summary,
-            "evidence": [e.to_dict() for e in self.evidence],
+            "evidence": [e.to_json() for e in self.evidence],
             "advice": list(self.advice),
             "auth": self.auth,
             "sending_path": self.sending_path,
             "third_party": self.third_party,
             "claimed": list(self.claimed),
             "missing": list(self.missing),
-            "boundary": self.boundary.to_dict() if self.boundary else None,
+            "boundary": self.boundary.to_json() if self.boundary else None,
             "lookalikes": [
                 {"kind": x.kind, "address": x.address, "imitates": x.imitates, "detail": x.detail}
                 for x in self.lookalikes
             ],
-            "disagreements": [d.to_dict() for d in self.disagreements],
-            "original": self.original.to_dict() if self.original else None,
+            "disagreements": [d.to_json() for d in self.disagreements],
+            "original": self.original.to_json() if self.original else None,
         }

@@ -133,10 +133,9 @@ class _NotRun:
     def __init__(self, data: dict[str, Any]) -> None:
         self._data = data
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return dict(self._data)
 
-    as_dict = as_json
 
 
 def auth_report(message: Message, boundary: Boundary, e: _Engines) -> dict[str, Any]:
@@ -145,9 +144,10 @@ def auth_report(message: Message, boundary: Boundary, e: _Engines) -> dict[str, 
     The envelope is the trust boundary's (not check's topmost-hop guess), and the
     Authentication-Results line is our re-verification under :data:`OWN_AUTHSERV_ID`.
     """
+    from mailwarden.auth.report import AuthReport as CheckResult
+    from mailwarden.auth.report import Envelope
     from mailwarden.authres.build import build_authentication_results
     from mailwarden.authres.trust import untrusted_claims
-    from mailwarden.check import CheckResult, Envelope
 
     hop = boundary.hop
     envelope = Envelope(
@@ -170,7 +170,7 @@ def auth_report(message: Message, boundary: Boundary, e: _Engines) -> dict[str, 
         "reason": "not checked: it timed out"})
     check = CheckResult(e.spf, skipped, e.dkim, arc, dmarc, header, envelope,
                         untrusted_claims(message, OWN_AUTHSERV_ID), OWN_AUTHSERV_ID)
-    return check.as_dict()
+    return check.to_json()
 
 
 # --------------------------------------------------------------------------- small readers

@@ -19,6 +19,7 @@ from mailwarden.errors import RecordSyntaxError
 from mailwarden.message.taglist import TagListError, parse_tag_list, strip_fws
 
 if TYPE_CHECKING:
+    from mailwarden.cache import Cache
     from mailwarden.dns.base import Resolver
 
 #: RFC 8301 section 3.2: verifiers MUST NOT consider keys shorter than 1024 bits valid.
@@ -28,6 +29,8 @@ MAX_RSA_BITS = 16384
 #: A TXT record longer than this is not a key (a 16,384-bit key needs about 2,800 characters).
 MAX_RECORD_CHARS = 16384
 KEY_TYPES = ("rsa", "ed25519")
+#: How long a key (or its absence) is kept when DNS gave no TTL (a snapshot).
+NEGATIVE_CACHE_TTL = 60
 
 
 @dataclass(frozen=True)
@@ -136,13 +139,17 @@ class KeyLookup:
 
 
 class KeyCache:
-    """Selector lookups shared by every verification of one run (DKIM and ARC).
+    """Selector lookups of one message, shared by its DKIM and ARC verifications.
 
-    Concurrent requests for the same name share one DNS question.
+    Concurrent requests for the same name share one DNS question.  With ``store``
+    (the session's :class:`mailwarden.cache.Cache`) a key record is kept for its
+    DNS TTL across messages, under ``("dkim-key", name)``; temporary failures
+    are never kept.
     """
 
-    def __init__(self) -> None:
+    def __init__(self, store: Cache | None = None) -> None:
         self._entries: dict[str, asyncio.Future[KeyLookup]] = {}
+        self._store = store
         self.queries = 0
 
     async def get(self, resolver: Resolver, selector: str, domain: str) -> KeyLookup:
@@ -154,30 +161,44 @@ class KeyCache:
             future = asyncio.get_running_loop().create_future()
             self._entries[name] = future
             try:
-                future.set_result(await self._fetch(resolver, name))
+                future.set_result(await self._lookup(resolver, name))
             except BaseException as exc:
                 del self._entries[name]
                 future.set_exception(exc)
                 raise
         return await asyncio.shield(future)
 
-    async def _fetch(self, resolver: Resolver, name: str) -> KeyLookup:
+    async def _lookup(self, resolver: Resolver, name: str) -> KeyLookup:
+        store = self._store
+        if store is None:
+            return (await self._fetch(resolver, name))[0]
+        key = ("dkim-key", name)
+        hit = store.get(key)
+        if hit is not None:
+            return hit
+        lookup, ttl = await self._fetch(resolver, name)
+        if lookup.result != "temperror":
+            store.put(key, lookup, ttl or NEGATIVE_CACHE_TTL)
+        return lookup
+
+    async def _fetch(self, resolver: Resolver, name: str) -> tuple[KeyLookup, float]:
+        """The lookup and how long DNS lets us keep it (RFC 6376 section 3.6.2.2)."""
         from mailwarden.dns.base import valid_query_name
 
         if not valid_query_name(name):
-            return KeyLookup(name, None, "permerror", f"{name[:80]} is not a valid DNS name")
+            return KeyLookup(name, None, "permerror", f"{name[:80]} is not a valid DNS name"), 0
         self.queries += 1
         answer = await resolver.query(name, "TXT")
         if answer.failed:
-            return KeyLookup(name, None, "temperror", f"key lookup {name}: {answer.rcode.value}")
+            return KeyLookup(name, None, "temperror", f"key lookup {name}: {answer.rcode.value}"), 0
         texts = answer.texts()
         if not texts:
             what = "does not exist (NXDOMAIN)" if answer.nxdomain else "has no TXT record"
-            return KeyLookup(name, None, "permerror", f"key not found: {name} {what}")
+            return KeyLookup(name, None, "permerror", f"key not found: {name} {what}"), answer.ttl
         first_error = None
         for text in texts:
             try:
-                return KeyLookup(name, parse_key_record(text), None, None)
+                return KeyLookup(name, parse_key_record(text), None, None), answer.ttl
             except RecordSyntaxError as exc:
                 first_error = first_error or str(exc)
-        return KeyLookup(name, None, "permerror", f"{name}: {first_error}")
+        return KeyLookup(name, None, "permerror", f"{name}: {first_error}"), answer.ttl

@@ -38,7 +38,7 @@ class DKIMSignatureResult:
     timestamp: int | None = None
     expiration: int | None = None
 
-    def as_json(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "domain": self.domain,
             "selector": self.selector,

@@ -25,6 +25,7 @@ from mailwarden.dmarc.record import MODES, DMARCRecord, is_dmarc_record, parse_d
 from mailwarden.dns.base import normalize_name, valid_query_name
 
 if TYPE_CHECKING:
+    from mailwarden.cache import Cache
     from mailwarden.dns.base import Resolver
     from mailwarden.psl import SuffixList
 
@@ -43,10 +44,21 @@ class Lookup:
     detail: str | None = None
 
 
+#: How long a DMARC answer is kept in the session cache when DNS gave no TTL (a snapshot).
+NEGATIVE_CACHE_TTL = 60
+
+
 @dataclass
 class LookupCache:
-    """Per-evaluation memo of ``_dmarc`` look-ups and existence checks (keeps the query count honest)."""
+    """Per-evaluation memo of ``_dmarc`` look-ups and existence checks (keeps the query count honest).
 
+    With ``store`` (the session's :class:`mailwarden.cache.Cache`) answers are also
+    kept across messages for their DNS TTL, under ``("dmarc", domain)`` and
+    ``("exists", domain)``; DNS failures are never kept.  ``queries`` lists the
+    questions this evaluation actually asked.
+    """
+
+    store: Cache | None = None
     lookups: dict[str, Lookup] = field(default_factory=dict)
     exists: dict[str, bool | None] = field(default_factory=dict)
     queries: list[str] = field(default_factory=list)
@@ -54,29 +66,42 @@ class LookupCache:
     async def lookup(self, resolver: Resolver, domain: str) -> Lookup:
         if domain in self.lookups:
             return self.lookups[domain]
+        store = self.store
+        result = store.get(("dmarc", domain)) if store is not None else None
+        if result is None:
+            result, ttl = await self._fetch(resolver, domain)
+            if store is not None and result.status != "temperror":
+                store.put(("dmarc", domain), result, ttl or NEGATIVE_CACHE_TTL)
+        self.lookups[domain] = result
+        return result
+
+    async def _fetch(self, resolver: Resolver, domain: str) -> tuple[Lookup, float]:
         name = f"_dmarc.{domain}"
         self.queries.append(f"{name} TXT")
         answer = await resolver.query(name, "TXT")
         if answer.failed:
-            result = Lookup(domain, "temperror", detail=f"{name}: {answer.rcode.value}")
-        else:
-            texts = tuple(t for t in answer.texts() if is_dmarc_record(t))
-            if not texts:
-                result = Lookup(domain, "none")
-            elif len(texts) > 1:
-                result = Lookup(domain, "multiple", texts=texts, detail=f"{name}: {len(texts)} DMARC records")
-            else:
-                result = Lookup(domain, "record", parse_dmarc_record(texts[0]), texts)
-        self.lookups[domain] = result
-        return result
+            return Lookup(domain, "temperror", detail=f"{name}: {answer.rcode.value}"), 0
+        texts = tuple(t for t in answer.texts() if is_dmarc_record(t))
+        if not texts:
+            return Lookup(domain, "none"), answer.ttl
+        if len(texts) > 1:
+            return Lookup(domain, "multiple", texts=texts, detail=f"{name}: {len(texts)} DMARC records"), answer.ttl
+        return Lookup(domain, "record", parse_dmarc_record(texts[0]), texts), answer.ttl
 
     async def domain_exists(self, resolver: Resolver, domain: str) -> bool | None:
         """False for NXDOMAIN (RFC 8020), True otherwise, None when DNS failed."""
-        if domain not in self.exists:
+        if domain in self.exists:
+            return self.exists[domain]
+        store = self.store
+        known = store.get(("exists", domain)) if store is not None else None
+        if known is None:
             self.queries.append(f"{domain} A")
             answer = await resolver.query(domain, "A")
-            self.exists[domain] = None if answer.failed else not answer.nxdomain
-        return self.exists[domain]
+            known = None if answer.failed else not answer.nxdomain
+            if store is not None and known is not None:
+                store.put(("exists", domain), known, answer.ttl or NEGATIVE_CACHE_TTL)
+        self.exists[domain] = known
+        return known
 
 
 @dataclass(frozen=True)

@@ -31,6 +31,7 @@ from mailwarden.dmarc.discovery import organizational_domain as find_org_domain
 from mailwarden.dmarc.record import MODES
 
 if TYPE_CHECKING:
+    from mailwarden.cache import Cache
     from mailwarden.dns.base import Resolver
     from mailwarden.message.model import Message
     from mailwarden.psl import SuffixList
@@ -88,7 +89,7 @@ class DMARCResult:
     mode: str
     domains: tuple[DomainResult, ...]
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         """The JSON shape of SPEC section 5 (``dmarc`` object), with the per-domain details."""
         return {
             "result": self.result,
@@ -152,16 +153,19 @@ async def evaluate_dmarc(
     mode: str = "rfc9989",
     suffixes: SuffixList | None = None,
     sample: Callable[[], float] | None = None,
+    cache: Cache | None = None,
 ) -> DMARCResult:
     """Evaluate DMARC for a message (or its From domains) given its SPF and DKIM results.
 
     ``sample()`` returns a number in [0, 100) for RFC 7489 ``pct`` sampling
     (default: random); it is never called in RFC 9989 mode, where ``pct`` is historic.
+    ``cache``: the session's :class:`mailwarden.cache.Cache` for DMARC records and
+    existence checks across messages.
     """
     if mode not in MODES:
         raise ValueError(f"unknown DMARC mode {mode!r} (expected {' or '.join(MODES)})")
     domains, domainless = _from_domains(message_or_from_domains)
-    cache = LookupCache()
+    lookups = LookupCache(cache)
     dkim = [(_lower(_field(s, "domain")), _lower(_field(s, "result"))) for s in (dkim_results or ())]
     spf_domain = _lower(_field(spf_result, "domain"))
     spf_word = _lower(_field(spf_result, "result"))
@@ -172,7 +176,7 @@ async def evaluate_dmarc(
         return _combine([single], (), mode)
     org_budget = [MAX_ORG_LOOKUPS]
     results = [
-        await _evaluate_one(resolver, d, spf_word, spf_domain, dkim, mode, suffixes, sample, cache, org_budget)
+        await _evaluate_one(resolver, d, spf_word, spf_domain, dkim, mode, suffixes, sample, lookups, org_budget)
         for d in domains[:20]
     ]
     return _combine(results, tuple(domains), mode)

@@ -2,29 +2,43 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Mapping
+from typing import Any
+
 from mailwarden.dns.base import MX, Answer, Rcode, Resolver, normalize_name, reverse_name
+
+#: What ``dns=`` may be (SPEC section 11): a snapshot file, a snapshot dict, a resolver, or None for live DNS.
+DNSSource = str | os.PathLike[str] | Mapping[str, Any] | Resolver | None
 
 
 def make_resolver(
-    dns_file: str | None = None,
+    dns: DNSSource = None,
     nameserver: str | None = None,
-    record_file: str | None = None,
+    record_file: str | os.PathLike[str] | None = None,
     *,
     timeout: float = 5.0,
     deadline: float | None = 30.0,
 ) -> Resolver:
-    """The resolver the shared CLI options ask for (SPEC section 3).
+    """The resolver for ``dns`` (SPEC sections 3, 4 and 11).
 
-    ``--dns`` never touches the network and cannot be combined with the live options.
+    ``dns``: a snapshot file (``str`` or path-like) or a snapshot dict (never touches
+    the network), a :class:`Resolver` (returned as is), or ``None`` for live DNS
+    through ``nameserver`` (default: the system's), recording every answer to
+    ``record_file`` when given.  A snapshot cannot be combined with the live settings.
     """
     from mailwarden.errors import DNSConfigError
 
-    if dns_file is not None:
+    if isinstance(dns, Resolver):
+        return dns
+    if dns is not None:
         if record_file is not None or nameserver is not None:
-            raise DNSConfigError("--dns cannot be combined with --nameserver or --dns-record")
+            raise DNSConfigError("a DNS snapshot cannot be combined with a nameserver or a recording")
         from mailwarden.dns.snapshot import SnapshotResolver
 
-        return SnapshotResolver.from_file(dns_file)
+        if isinstance(dns, Mapping):
+            return SnapshotResolver.from_dict(dns)
+        return SnapshotResolver.from_file(dns)
     from mailwarden.dns.live import LiveResolver
 
     live = LiveResolver(nameserver, timeout=timeout, deadline=deadline)
@@ -35,4 +49,4 @@ def make_resolver(
     return live
 
 
-__all__ = ["MX", "Answer", "Rcode", "Resolver", "make_resolver", "normalize_name", "reverse_name"]
+__all__ = ["MX", "Answer", "DNSSource", "Rcode", "Resolver", "make_resolver", "normalize_name", "reverse_name"]

@@ -18,8 +18,9 @@ Public API (names other packages rely on):
   ``chain`` (includes/redirects followed, with their results), ``trace``
   (every term evaluated with its outcome and nesting depth), ``record``.
   ``to_json()`` gives the SPEC section 5 object plus the evidence.
-* :class:`RecordCache`: parsed policies by name, bounded by TTL and size, for
-  long-running processes; pass the same instance to every check.
+* ``cache=``: a :class:`mailwarden.cache.Cache` (the session's) keeps parsed
+  policies and address sets by name for their DNS TTL (:mod:`mailwarden.spf.lookups`);
+  pass the same instance to every check.
 * ``await`` :func:`analyze_policy` ``(resolver, domain) -> PolicyAnalysis``:
   the static, IP-less walk for the domain audit.  It follows every include and
   redirect (a redirect only where the record has no ``all``), and reports
@@ -45,8 +46,8 @@ permerror (hostile policy); include/redirect loops are permerror at once.
 from __future__ import annotations
 
 from mailwarden.spf.analyze import analyze_policy
-from mailwarden.spf.cache import PolicyLookup, RecordCache
 from mailwarden.spf.evaluate import check_host, evaluate_spf
+from mailwarden.spf.lookups import PolicyLookup
 from mailwarden.spf.record import Mechanism, Modifier, SPFRecord, parse_record, select_record
 from mailwarden.spf.results import (
     MEANINGS,
@@ -69,7 +70,6 @@ __all__ = [
     "PolicyAnalysis",
     "PolicyLookup",
     "PolicyRecord",
-    "RecordCache",
     "SPFRecord",
     "SPFResult",
     "TermTrace",

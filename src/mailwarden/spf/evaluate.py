@@ -23,9 +23,10 @@ import re
 import socket
 import time
 
+from mailwarden.cache import Cache
 from mailwarden.dns.base import Answer, Rcode, Record, Resolver, reverse_name
 from mailwarden.errors import InputError, MailwardenError
-from mailwarden.spf.cache import AddressSet, PolicyLookup, RecordCache
+from mailwarden.spf.lookups import AddressSet, PolicyLookup, cacheable
 from mailwarden.spf.macros import MacroString, MacroSyntaxError, MacroValues, parse_macro_string, query_name
 from mailwarden.spf.record import QUALIFIERS, IPRun, Mechanism, SPFRecord, parse_record, select_txt_record
 from mailwarden.spf.results import SPFResult, new_result
@@ -142,7 +143,7 @@ class _Evaluator:
     )
 
     def __init__(self, resolver: Resolver, ip: tuple[int, int, str], sender: str, helo: str,
-                 receiver: str | None, now: float | None, cache: RecordCache | None) -> None:
+                 receiver: str | None, now: float | None, cache: Cache | None) -> None:
         self.resolver = resolver
         self.version, self.ip_int, self.ip_text = ip
         self.sender = sender
@@ -192,7 +193,7 @@ class _Evaluator:
             else:
                 # PolicyLookup("ok", record) without the named tuple's Python-level __new__ (-0.2 us).
                 lookup = _new_tuple(PolicyLookup, ("ok", parse_record(text), False, False))  # type: ignore
-        if self.cache is not None:
+        if self.cache is not None and cacheable(lookup):
             self.cache.put(key, lookup, answer.ttl or NEGATIVE_CACHE_TTL)
         return lookup
 
@@ -388,7 +389,7 @@ class _Evaluator:
                 if error is not None:
                     return AddressSet(frozenset(values), answer.void, len(hosts))  # usable, never cached
             found = AddressSet(frozenset(values), answer.void, len(hosts))
-        if cache is not None:
+        if cache is not None and cacheable(found):
             cache.put(key, found, ttl)
         return found
 
@@ -518,7 +519,7 @@ def default_explanation(domain: str, ip: str) -> str:
 
 
 async def check_host(resolver: Resolver, ip: str, domain: str, sender: str, helo: str, *,
-                     receiver: str | None = None, cache: RecordCache | None = None,
+                     receiver: str | None = None, cache: Cache | None = None,
                      now: float | None = None) -> SPFResult:
     """RFC 7208 section 4: evaluate ``domain``'s SPF policy for ``ip`` and ``sender``.
 
@@ -552,7 +553,7 @@ async def check_host(resolver: Resolver, ip: str, domain: str, sender: str, helo
 
 
 async def evaluate_spf(resolver: Resolver, ip: str, mail_from: str, helo: str, receiver: str | None = None,
-                       cache: RecordCache | None = None, now: float | None = None) -> SPFResult:
+                       cache: Cache | None = None, now: float | None = None) -> SPFResult:
     """Check the MAIL FROM identity, or the HELO identity when MAIL FROM is empty (RFC 7208 section 2.4).
 
     An empty MAIL FROM (``""`` or ``<>``) checks ``postmaster@HELO``; a MAIL

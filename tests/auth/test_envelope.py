@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mailwarden.check import envelope_from_message
+from mailwarden.auth import envelope_from_message
 from mailwarden.message import parse_message
 
 RAW = (

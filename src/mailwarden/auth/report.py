@@ -1,5 +1,5 @@
-"""The full evaluation of one message: SPF + DKIM + ARC + DMARC, and the
-Authentication-Results header to add (SPEC section 5, RFC 8601 section 5).
+"""What one authentication of a message reports: SPF + DKIM + ARC + DMARC, and
+the Authentication-Results header to add (SPEC sections 5 and 11, RFC 8601 section 5).
 
 The SMTP envelope comes from the caller (``ip``/``helo``/``mail_from``) or,
 for what is missing, from the message: the Return-Path for MAIL FROM
@@ -8,25 +8,26 @@ names an IP address, skipping loopback and LMTP hand-offs (the hop our border
 MTA wrote: the trust boundary).  The result
 says where each value came from.
 
-Results already in the message are never used: every check is computed
-here.  Those that claim our authserv-id are reported as ignored
-(:mod:`mailwarden.authres.trust`; CVE-2019-20790 class).
+Results already in the message are never used: every check is computed by
+:meth:`mailwarden.auth.Authenticator.authenticate`.  Those that claim our
+authserv-id are reported as ignored (:mod:`mailwarden.authres.trust`;
+CVE-2019-20790 class).
 """
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mailwarden.authres.build import build_authentication_results
-from mailwarden.authres.trust import TrustReport, untrusted_claims
+from mailwarden.arc.results import ARCResult
+from mailwarden.authres.trust import TrustReport
+from mailwarden.dkim.results import DKIMSignatureResult
+from mailwarden.dmarc.evaluate import DMARCResult
+from mailwarden.spf.results import SPFResult
 
 if TYPE_CHECKING:
-    from mailwarden.dns.base import Resolver
     from mailwarden.message.model import Message
     from mailwarden.message.received import ReceivedHop
-    from mailwarden.spf.cache import RecordCache
 
 
 @dataclass(frozen=True)
@@ -41,7 +42,7 @@ class Envelope:
     mail_from_source: str | None
     received_hop: int | None  # index of the Received header used (0 = topmost)
 
-    def as_dict(self) -> dict[str, Any]:
+    def to_json(self) -> dict[str, Any]:
         return {
             "ip": self.ip, "helo": self.helo, "mail_from": self.mail_from,
             "source": {"ip": self.ip_source, "helo": self.helo_source, "mail_from": self.mail_from_source},
@@ -50,33 +51,38 @@ class Envelope:
 
 
 @dataclass(frozen=True)
-class CheckResult:
-    """Everything ``mailwarden check`` reports."""
+class AuthReport:
+    """Everything one authentication found (``mailwarden check``, SPEC section 5).
 
-    spf: Any  # SPFResult, or None when there was no client IP to check
+    ``spf`` is always a result: without a client IP it is ``none`` and
+    ``spf_skipped`` says why it was not checked.
+    """
+
+    spf: SPFResult
     spf_skipped: str | None
-    dkim: tuple[Any, ...]
-    arc: Any
-    dmarc: Any  # DMARCResult
+    dkim: tuple[DKIMSignatureResult, ...]
+    arc: ARCResult
+    dmarc: DMARCResult
     authentication_results: str
     envelope: Envelope
     trust: TrustReport
     authserv_id: str
 
-    def as_dict(self) -> dict[str, Any]:
-        if self.spf is not None:
+    def to_json(self) -> dict[str, Any]:
+        """The ``mailwarden check --json`` object."""
+        if self.spf_skipped is None:
             spf = self.spf.to_json()
         else:
             spf = {"result": "none", "domain": None, "explanation": None, "lookups": 0, "void_lookups": 0,
                    "mechanism": None, "problem": self.spf_skipped}
         return {
             "spf": spf,
-            "dkim": {"signatures": [s.as_json() for s in self.dkim]},
-            "arc": self.arc.as_json(),
-            "dmarc": self.dmarc.as_dict(),
+            "dkim": {"signatures": [s.to_json() for s in self.dkim]},
+            "arc": self.arc.to_json(),
+            "dmarc": self.dmarc.to_json(),
             "authentication_results": self.authentication_results,
-            "envelope": self.envelope.as_dict(),
-            "trust": self.trust.as_dict(),
+            "envelope": self.envelope.to_json(),
+            "trust": self.trust.to_json(),
         }
 
 
@@ -125,57 +131,3 @@ def _loopback(ip: str) -> bool:
         return ipaddress.ip_address(ip).is_loopback
     except ValueError:
         return False
-
-
-async def check_message(
-    resolver: Resolver,
-    message: Message,
-    *,
-    authserv_id: str,
-    ip: str | None = None,
-    helo: str | None = None,
-    mail_from: str | None = None,
-    mode: str = "rfc9989",
-    now: float | None = None,
-    spf_cache: RecordCache | None = None,
-) -> CheckResult:
-    """Run every check on ``message`` and build the Authentication-Results line.
-
-    ``spf_cache`` lets a long-running caller (a mail filter) keep parsed SPF
-    policies between messages; DKIM keys are fetched once per message.
-    """
-    from mailwarden.arc import verify_chain
-    from mailwarden.dkim import verify_message
-    from mailwarden.dkim.keys import KeyCache
-    from mailwarden.dkim.verify import MessageContext
-    from mailwarden.dmarc import evaluate_dmarc
-    from mailwarden.spf import evaluate_spf
-
-    envelope = envelope_from_message(message, ip, helo, mail_from)
-    trust = untrusted_claims(message, authserv_id)
-
-    async def run_spf() -> Any:
-        if envelope.ip is None:
-            return None
-        return await evaluate_spf(resolver, envelope.ip, envelope.mail_from or "", envelope.helo or "",
-                                  cache=spf_cache, now=now)
-
-    # DKIM and ARC share one key cache and one body-hash context: no key is fetched twice.
-    keys, context = KeyCache(), MessageContext(message)
-    spf, dkim, arc = await asyncio.gather(
-        run_spf(),
-        verify_message(resolver, message, now=now, key_cache=keys, context=context),
-        verify_chain(resolver, message, now, key_cache=keys, context=context),
-    )
-    skipped = None if spf is not None else "no client IP: give --ip, or a Received header with an IP address"
-    dmarc = await evaluate_dmarc(resolver, message, spf, dkim, mode=mode)
-    header = build_authentication_results(
-        authserv_id,
-        spf=spf if spf is not None else {"result": "none"},
-        dkim=dkim,
-        dmarc=dmarc,
-        arc=arc,
-        mail_from=envelope.mail_from,
-        helo=envelope.helo,
-    )
-    return CheckResult(spf, skipped, tuple(dkim), arc, dmarc, header, envelope, trust, authserv_id)

@@ -1,0 +1,451 @@
+"""DMARC aggregate reports (RFC 7489 appendix C, RFC 9990 section 3), parsed as a stream.
+
+The XML is read with lxml's pull parser (libxml2), chunk by chunk:
+
+* ``recover=True`` repairs what real reporters send (``<email><x@y></email>``,
+  bytes that are not UTF-8, a stray ``<``); every repair becomes a warning.
+* Hostile XML is refused: any ``<!DOCTYPE``/``<!ENTITY``/other ``<!`` markup
+  declaration (so no DTD, no entity definitions, no external reference is
+  ever seen by the parser), and lxml is told not to resolve entities, load a
+  DTD or touch the network besides.  libxml2's own limits (depth 256, 10 MB
+  text nodes) turn into errors, and no element below the root may span more
+  than :attr:`Limits.max_element_bytes` of input.
+* Each ``record`` becomes an :class:`AggregateRecord` as soon as it ends and is
+  removed from the tree, so memory stays flat however many records there are.
+
+Values are normalized as SPEC section 12 says: enumerations lower-cased
+(``Pass`` -> ``pass``), domains lower-cased without a trailing dot, times as
+Unix seconds (2012-era ``1335571200.0`` floats accepted), ``count`` and
+``pct`` as integers.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import math
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from lxml import etree
+
+from mailwarden.errors import ReportParseError
+from mailwarden.reports.limits import DEFAULT_LIMITS, Limits
+from mailwarden.reports.model import (
+    AggregateRecord,
+    AggregateReport,
+    DateRange,
+    DKIMAuthResult,
+    Identifiers,
+    PolicyEvaluated,
+    PolicyOverrideReason,
+    PolicyPublished,
+    RecordStream,
+    ReportMetadata,
+    SPFAuthResult,
+)
+
+#: Markup declarations other than comments and CDATA sections (DOCTYPE, ENTITY, ELEMENT ...).
+_DECLARATION = re.compile(rb"<!(?!--|\[CDATA\[)")
+_TAGS = ("{*}feedback", "{*}report_metadata", "{*}policy_published", "{*}record", "{*}version")
+_MAX_COUNT = 2**53
+_MAX_TIME = 2**40
+_MAX_WARNINGS = 50
+
+
+def parse_aggregate(chunks: Iterable[bytes], *, source: str, limits: Limits = DEFAULT_LIMITS) -> AggregateReport:
+    """Parse an aggregate report from a stream of XML bytes.
+
+    Reads until the report's metadata and published policy are known (the
+    start of the file for every real reporter) and returns the report; its
+    records are read from the rest of the stream as they are iterated.
+    Raises :class:`ReportParseError` when the input is not an aggregate report,
+    is refused as hostile, or is broken beyond repair.
+    """
+    reader = _Reader(chunks, limits)
+    events = reader.events()
+    metadata: ReportMetadata | None = None
+    policy: PolicyPublished | None = None
+    version: str | None = None
+    early: list[AggregateRecord] = []
+    exhausted = True
+    for kind, value in events:
+        if kind == "record":
+            early.append(value)
+            if metadata is not None and policy is not None:
+                exhausted = False
+                break
+            if len(early) > limits.max_records_before_header:
+                raise ReportParseError("no report_metadata/policy_published before the records: not a usable report")
+        elif kind == "metadata":
+            if metadata is None:
+                metadata = value
+            else:
+                reader.warn("a second report_metadata was ignored")
+        elif kind == "policy":
+            if policy is None:
+                policy = value
+            else:
+                reader.warn("a second policy_published was ignored")
+        elif kind == "version":
+            version = value
+    if metadata is None:
+        events.close()
+        raise ReportParseError(f"not a DMARC aggregate report: {reader.missing('report_metadata')}")
+    if policy is None:
+        reader.warn("the report has no policy_published")
+        policy = PolicyPublished(domain=None, p=None)
+
+    def records() -> Iterator[AggregateRecord]:
+        yield from early
+        early.clear()
+        if exhausted:
+            return
+        for kind, value in events:
+            if kind == "record":
+                yield value
+            elif kind in ("metadata", "policy"):
+                reader.warn(f"a {'report_metadata' if kind == 'metadata' else 'policy_published'} "
+                            "after the records was ignored")
+
+    return AggregateReport(source=source, report_metadata=metadata, policy_published=policy,
+                           records=RecordStream(records()), warnings=reader.warnings, version=version)
+
+
+class _Reader:
+    """Feeds chunks to libxml2 and turns finished top-level elements into model values."""
+
+    def __init__(self, chunks: Iterable[bytes], limits: Limits) -> None:
+        self.chunks = chunks
+        self.limits = limits
+        self.warnings: list[str] = []
+        self.suppressed = 0
+        self.fed = 0
+        self.records = 0
+        self.root: Any = None
+        self.docroot: Any = None
+        self.errors_seen = 0
+        self.parser = etree.XMLPullParser(
+            events=("start", "end"), tag=_TAGS, recover=True, resolve_entities=False, no_network=True,
+            load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True,
+            collect_ids=False)
+
+    def warn(self, text: str) -> None:
+        if len(self.warnings) < _MAX_WARNINGS:
+            self.warnings.append(text)
+            return
+        self.suppressed += 1
+        note = f"{self.suppressed} more warnings not shown"
+        if self.warnings[-1].endswith("more warnings not shown"):
+            self.warnings[-1] = note
+        else:
+            self.warnings.append(note)
+
+    def missing(self, what: str) -> str:
+        if self.fed == 0:
+            return "the file is empty"
+        if self.root is None:
+            return "no <feedback> element found"
+        return f"<feedback> has no {what}"
+
+    def events(self) -> Iterator[tuple[str, Any]]:
+        carry = b""
+        last_child: Any = None
+        last_child_since = 0
+        parser = self.parser
+        limit = self.limits.max_element_bytes
+        for chunk in self.chunks:
+            if not chunk:
+                continue
+            if _DECLARATION.search(carry + chunk):
+                raise ReportParseError("XML with a DOCTYPE or entity/markup declaration: refused "
+                                       "(reports never need one; it is how entity-expansion and "
+                                       "external-entity attacks work)")
+            carry = chunk[-16:]
+            self.fed += len(chunk)
+            parser.feed(chunk)
+            self._check_log()
+            for event, element in parser.read_events():
+                if event == "end":
+                    yield from self._finished(element)
+                elif self.root is None:
+                    self._set_root(element)
+            root = self.root
+            if root is None:
+                if self.fed > limit:
+                    raise ReportParseError(f"not a DMARC aggregate report: no <feedback> element in the first "
+                                           f"{limit // 1024} KiB")
+                continue
+            for parent in (self.docroot, root) if self.docroot is not root else (root,):
+                if len(parent) > 1:
+                    del parent[:-1]
+            if len(root):
+                child = root[-1]
+                if child is not last_child:
+                    last_child, last_child_since = child, self.fed
+                elif self.fed - last_child_since > limit:
+                    raise ReportParseError(f"an XML element larger than {limit // 1024} KiB: refused")
+        try:
+            parser.close()
+        except etree.XMLSyntaxError as exc:
+            if self.fed:
+                raise ReportParseError(f"XML cannot be read: {exc}") from None
+            return
+        self._check_log()
+        for event, element in parser.read_events():
+            if event == "end":
+                yield from self._finished(element)
+            elif self.root is None:
+                self._set_root(element)
+
+    def _set_root(self, element: Any) -> None:
+        """The report element: the first ``feedback`` (some reporters wrap it, e.g. in ``xs:schema``)."""
+        if _local(element.tag) != "feedback":
+            name = _local(element.getroottree().getroot().tag)
+            raise ReportParseError(f"not a DMARC aggregate report: no <feedback> element (root is <{name}>)")
+        self.root = element
+        self.docroot = element.getroottree().getroot()
+        if self.docroot is not element:
+            self.warn(f"the report is wrapped in <{_local(self.docroot.tag)}>")
+
+    def _finished(self, element: Any) -> Iterator[tuple[str, Any]]:
+        if self.root is None:
+            self._set_root(element)
+        tag = _local(element.tag)
+        if tag == "record":
+            self.records += 1
+            record = _record(element, self)
+            element.clear()
+            if record is not None:
+                yield "record", record
+        elif tag == "report_metadata":
+            yield "metadata", _metadata(element, self)
+        elif tag == "policy_published":
+            yield "policy", _policy(element, self)
+        elif tag == "version" and element.getparent() is self.root:
+            yield "version", self.text(element, "version")
+
+    def _check_log(self) -> None:
+        log = self.parser.feed_error_log
+        count = len(log)
+        if count <= self.errors_seen:
+            return
+        for entry in list(log)[self.errors_seen:]:
+            if entry.type_name in ("ERR_RESOURCE_LIMIT",) or "XML_PARSE_HUGE" in entry.message:
+                raise ReportParseError(f"XML refused: {entry.message.strip()} (line {entry.line})")
+            if entry.type_name == "ERR_DOCUMENT_EMPTY":
+                continue
+            self.warn(f"invalid XML repaired at line {entry.line}: {entry.message.strip()}")
+        self.errors_seen = count
+        if count > self.limits.max_xml_errors:
+            raise ReportParseError(f"XML too broken to read: more than {self.limits.max_xml_errors} errors")
+
+    def text(self, element: Any, what: str) -> str | None:
+        """The stripped text of ``element`` (``None`` if empty), cut to the field cap."""
+        value = element.text
+        if value is None:
+            return None
+        value = value.strip()
+        if not value:
+            return None
+        if len(value) > self.limits.max_field_chars:
+            self.warn(f"{what} longer than {self.limits.max_field_chars} characters was cut")
+            value = value[: self.limits.max_field_chars]
+        return value
+
+
+def _local(tag: Any) -> str:
+    if not isinstance(tag, str):
+        return ""
+    if tag[:1] == "{":
+        return tag[tag.rfind("}") + 1:]
+    return tag
+
+
+def _children(element: Any) -> Iterator[tuple[str, Any]]:
+    for child in element:
+        tag = child.tag
+        if isinstance(tag, str):
+            yield (tag[tag.rfind("}") + 1:] if tag[:1] == "{" else tag), child
+
+
+def _word(reader: _Reader, element: Any, what: str) -> str | None:
+    value = reader.text(element, what)
+    return value.lower() if value is not None else None
+
+
+def _domain(reader: _Reader, element: Any, what: str) -> str | None:
+    value = reader.text(element, what)
+    if value is None:
+        return None
+    return value.rstrip(".").lower() or None
+
+
+def _time(reader: _Reader, element: Any, what: str) -> int | None:
+    value = reader.text(element, what)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        reader.warn(f"{what} {value[:40]!r} is not a time")
+        return None
+    if not math.isfinite(number) or not 0 <= number < _MAX_TIME:
+        reader.warn(f"{what} {value[:40]!r} is out of range")
+        return None
+    return int(number)
+
+
+def _metadata(element: Any, reader: _Reader) -> ReportMetadata:
+    fields: dict[str, Any] = {}
+    errors: list[str] = []
+    begin = end = None
+    for name, child in _children(element):
+        if name == "date_range":
+            for sub, node in _children(child):
+                if sub == "begin":
+                    begin = _time(reader, node, "date_range begin")
+                elif sub == "end":
+                    end = _time(reader, node, "date_range end")
+        elif name == "error":
+            text = reader.text(child, "error")
+            if text is not None and len(errors) < 100:
+                errors.append(text)
+        elif name in ("org_name", "email", "extra_contact_info", "report_id", "generator"):
+            fields.setdefault(name, reader.text(child, name))
+    if begin is not None and end is not None and end < begin:
+        reader.warn("date_range ends before it begins")
+    if not fields.get("report_id"):
+        reader.warn("report_metadata has no report_id")
+    return ReportMetadata(org_name=fields.get("org_name"), email=fields.get("email"),
+                          extra_contact_info=fields.get("extra_contact_info"), report_id=fields.get("report_id"),
+                          date_range=DateRange(begin, end), errors=tuple(errors), generator=fields.get("generator"))
+
+
+_POLICY_WORDS = ("p", "sp", "np", "adkim", "aspf", "fo", "testing", "discovery_method")
+
+
+def _policy(element: Any, reader: _Reader) -> PolicyPublished:
+    fields: dict[str, Any] = {}
+    for name, child in _children(element):
+        if name == "domain":
+            fields.setdefault("domain", _domain(reader, child, "policy_published domain"))
+        elif name in _POLICY_WORDS:
+            fields.setdefault(name, _word(reader, child, name))
+        elif name == "pct":
+            text = reader.text(child, "pct")
+            if text is not None:
+                try:
+                    pct = int(float(text))
+                except ValueError:
+                    reader.warn(f"pct {text[:20]!r} is not a number")
+                else:
+                    if 0 <= pct <= 100:
+                        fields["pct"] = pct
+                    else:
+                        reader.warn(f"pct {text[:20]!r} is out of range")
+    return PolicyPublished(domain=fields.pop("domain", None), p=fields.pop("p", None), **fields)
+
+
+def _record(element: Any, reader: _Reader) -> AggregateRecord | None:
+    number = reader.records
+    source_ip = None
+    count: int | None = None
+    disposition = dkim = spf = None
+    reasons: list[PolicyOverrideReason] = []
+    header_from = envelope_from = envelope_to = None
+    dkims: list[DKIMAuthResult] = []
+    spfs: list[SPFAuthResult] = []
+    for name, child in _children(element):
+        if name == "row":
+            for sub, node in _children(child):
+                if sub == "source_ip":
+                    source_ip = _ip(reader, node, number)
+                elif sub == "count":
+                    count = _count(reader, node, number)
+                elif sub == "policy_evaluated":
+                    for key, leaf in _children(node):
+                        if key == "disposition":
+                            disposition = _word(reader, leaf, "disposition")
+                        elif key == "dkim":
+                            dkim = _word(reader, leaf, "policy_evaluated dkim")
+                        elif key == "spf":
+                            spf = _word(reader, leaf, "policy_evaluated spf")
+                        elif key == "reason" and len(reasons) < 20:
+                            reason: dict[str, str | None] = {}
+                            for rk, rnode in _children(leaf):
+                                if rk == "type":
+                                    reason["type"] = _word(reader, rnode, "reason type")
+                                elif rk == "comment":
+                                    reason["comment"] = reader.text(rnode, "reason comment")
+                            reasons.append(PolicyOverrideReason(reason.get("type"), reason.get("comment")))
+        elif name == "identifiers":
+            for sub, node in _children(child):
+                if sub == "header_from":
+                    header_from = _domain(reader, node, "header_from")
+                elif sub == "envelope_from":
+                    envelope_from = _domain(reader, node, "envelope_from")
+                elif sub == "envelope_to":
+                    envelope_to = _domain(reader, node, "envelope_to")
+        elif name == "auth_results":
+            for sub, node in _children(child):
+                if sub == "dkim" and len(dkims) < 50:
+                    values = _auth_fields(reader, node)
+                    dkims.append(DKIMAuthResult(values.get("domain"), values.get("selector"),
+                                                values.get("result"), values.get("human_result")))
+                elif sub == "spf" and len(spfs) < 50:
+                    values = _auth_fields(reader, node)
+                    spfs.append(SPFAuthResult(values.get("domain"), values.get("scope"),
+                                              values.get("result"), values.get("human_result")))
+    if count is None:
+        reader.warn(f"record {number} has no usable count: skipped")
+        return None
+    if source_ip is None:
+        reader.warn(f"record {number} has no usable source_ip")
+    return AggregateRecord(source_ip=source_ip, count=count,
+                           policy_evaluated=PolicyEvaluated(disposition, dkim, spf, tuple(reasons)),
+                           identifiers=Identifiers(header_from, envelope_from, envelope_to),
+                           dkim=tuple(dkims), spf=tuple(spfs))
+
+
+def _auth_fields(reader: _Reader, element: Any) -> dict[str, str | None]:
+    values: dict[str, str | None] = {}
+    for name, node in _children(element):
+        if name == "domain":
+            values["domain"] = _domain(reader, node, "auth_results domain")
+        elif name in ("result", "scope"):
+            values[name] = _word(reader, node, name)
+        elif name == "selector":
+            values["selector"] = reader.text(node, "selector")
+        elif name == "human_result":
+            values["human_result"] = reader.text(node, "human_result")
+    return values
+
+
+def _ip(reader: _Reader, element: Any, number: int) -> str | None:
+    text = reader.text(element, "source_ip")
+    if text is None:
+        return None
+    try:
+        return str(ipaddress.ip_address(text))
+    except ValueError:
+        reader.warn(f"record {number}: source_ip {text[:60]!r} is not an IP address")
+        return None
+
+
+def _count(reader: _Reader, element: Any, number: int) -> int | None:
+    text = reader.text(element, "count")
+    if text is None:
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        try:
+            value = int(float(text))
+        except (ValueError, OverflowError):
+            reader.warn(f"record {number}: count {text[:20]!r} is not a number")
+            return None
+    if not 0 <= value < _MAX_COUNT:
+        reader.warn(f"record {number}: count {text[:20]!r} is out of range")
+        return None
+    return value
