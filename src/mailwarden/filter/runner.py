@@ -157,8 +157,8 @@ class Runtime:
 def _warm_up() -> None:
     """Import the engine now, so that the first message does not pay for it (~200 ms)."""
     import mailwarden.arc.verify
+    import mailwarden.auth
     import mailwarden.bounces
-    import mailwarden.check
     import mailwarden.dkim.verify
     import mailwarden.dmarc
     import mailwarden.message.authres
