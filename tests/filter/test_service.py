@@ -202,3 +202,13 @@ def test_a_live_resolver_has_no_process_wide_deadline():
 
     live = build_state(FilterConfig(nameserver="127.0.0.1:53")).engine.resolver
     assert live._deadline_at is None and live._timeout == FilterConfig().dns_timeout
+
+
+@pytest.mark.parametrize(("value", "parts"), [
+    ("mx; spf=pass; dkim=pass (a; b) header.d=x", ["mx", "spf=pass", "dkim=pass (a; b) header.d=x"]),
+    ('mx; x="a;b"; y=1', ["mx", 'x="a;b"', "y=1"]),
+    ("mx; a (nested (c; d) e); b", ["mx", "a (nested (c; d) e)", "b"]),
+    ("mx; a (unbalanced; b", ["mx", "a (unbalanced; b"]),
+])
+def test_fold_splits_only_top_level_semicolons(value, parts):
+    assert _fold("Authentication-Results: " + value).split(";\n\t") == parts

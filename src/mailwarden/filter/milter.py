@@ -6,7 +6,9 @@ envelope, ``{auth_authen}``, header fields as received, body); at end of
 message the evaluation runs on the filter's asyncio loop
 (:meth:`Runtime.submit`) and the thread waits for the answer.  Header values
 are negotiated with leading white space kept (``SMFIP_HDR_LEADSPC``) so the
-DKIM ``simple`` canonicalization sees the bytes the sender sent.
+DKIM ``simple`` canonicalization sees the bytes the sender sent.  Every stage
+before end of message is negotiated "no reply" (``SMFIP_NR_*``): the MTA
+streams the message without waiting for one round trip per header.
 """
 
 from __future__ import annotations
@@ -53,6 +55,7 @@ class MailwardenMilter(Milter.Base):
         self.truncated = False
 
     # --- SMTP stages -------------------------------------------------------------------------
+    @Milter.noreply
     def connect(self, hostname, family, hostaddr):  # type: ignore[override]
         import socket
 
@@ -60,21 +63,25 @@ class MailwardenMilter(Milter.Base):
             self.client_ip = str(hostaddr[0])
         return Milter.CONTINUE
 
+    @Milter.noreply
     def hello(self, hostname):  # type: ignore[override]
         self.helo = hostname
         return Milter.CONTINUE
 
+    @Milter.noreply
     def envfrom(self, mailfrom, *params):  # type: ignore[override]
         self._reset()
         self.mail_from = _strip_angles(mailfrom)
         self.auth_user = self.getsymval("{auth_authen}") or None
         return Milter.CONTINUE
 
+    @Milter.noreply
     def envrcpt(self, to, *params):  # type: ignore[override]
         if len(self.recipients) < 1000:
             self.recipients.append(_strip_angles(to))
         return Milter.CONTINUE
 
+    @Milter.noreply
     def header(self, name, value):  # type: ignore[override]
         """Unused (header_bytes gets the raw value); defined so that libmilter sends the headers."""
         return Milter.CONTINUE
@@ -85,12 +92,14 @@ class MailwardenMilter(Milter.Base):
         self._add(raw)
         if not self.truncated:
             self.headers.append((field.decode("latin-1"), bytes(value).decode("utf-8", "surrogateescape")))
-        return Milter.CONTINUE
+        return Milter.NOREPLY if self._protocol & Milter.P_NR_HDR else Milter.CONTINUE
 
+    @Milter.noreply
     def eoh(self):  # type: ignore[override]
         self._add(b"\r\n")
         return Milter.CONTINUE
 
+    @Milter.noreply
     def body(self, chunk):  # type: ignore[override]
         self._add(bytes(chunk))
         return Milter.CONTINUE

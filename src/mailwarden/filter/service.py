@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import re
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -120,12 +121,23 @@ def own_claims(headers: list[tuple[str, str]], authserv_id: str) -> list[HeaderE
     return edits
 
 
+#: one result between top-level ";": plain text, (comments) without nesting, "quoted strings"
+_RESINFO = re.compile(r'(?:[^;("]|\([^()]*\)|"(?:[^"\\]|\\.)*")+')
+
+
 def _fold(header_line: str) -> str:
     """The value of ``Name: value`` folded after each top-level ``;`` (RFC 5322 section 2.2.3).
 
     A ``;`` inside a comment or a quoted string is not a separator (RFC 8601 section 2.2).
     """
     value = header_line.split(":", 1)[1].strip()
+    parts = _RESINFO.findall(value)
+    if ";".join(parts) != value:  # nested comments or unbalanced text: the careful way
+        parts = _split_slowly(value)
+    return ";\n\t".join(p.strip() for p in parts if p.strip())
+
+
+def _split_slowly(value: str) -> list[str]:
     parts, depth, quoted, start = [], 0, False, 0
     for i, ch in enumerate(value):
         if ch == '"' and depth == 0 and (i == 0 or value[i - 1] != "\\"):
@@ -135,10 +147,10 @@ def _fold(header_line: str) -> str:
         elif not quoted and ch == ")" and depth:
             depth -= 1
         elif ch == ";" and depth == 0 and not quoted:
-            parts.append(value[start:i].strip())
+            parts.append(value[start:i])
             start = i + 1
-    parts.append(value[start:].strip())
-    return ";\n\t".join(p for p in parts if p)
+    parts.append(value[start:])
+    return parts
 
 
 def _allowlisted(state: FilterState, message: Message) -> tuple[str, ...]:
