@@ -5,7 +5,9 @@
 #
 # - Debian packages: nsd (real DNS server for the live-resolver and audit tests),
 #   postfix + swaks (real MTA for the catch-all probe and the mail filter),
-#   libmilter-dev (pymilter is compiled against it), opendmarc + opendkim (bench anchors).
+#   libmilter-dev (pymilter is compiled against it), opendmarc + opendkim (bench anchors),
+#   chromium (the web pages are tested in a real browser through Playwright,
+#   which drives Debian's binary: Playwright's own browser download is not used).
 #   Installed with apt-get when missing and we are root; the tests start and stop
 #   their own instances on 127.0.0.1 (no packaged service is started).
 # - Python: the package in editable mode with its test extras.
@@ -21,6 +23,7 @@ command -v swaks >/dev/null 2>&1 || need+=(swaks)
 [ -f /usr/include/libmilter/mfapi.h ] || need+=(libmilter-dev)
 command -v opendmarc >/dev/null 2>&1 || [ -x /usr/sbin/opendmarc ] || need+=(opendmarc)
 command -v opendkim >/dev/null 2>&1 || [ -x /usr/sbin/opendkim ] || need+=(opendkim)
+[ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then
         export DEBIAN_FRONTEND=noninteractive

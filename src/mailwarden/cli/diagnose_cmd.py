@@ -8,29 +8,7 @@ from typing import Any
 import click
 
 from mailwarden.cli.common import Options, dns_options, emit, read_input, read_message
-
-_HEADLINES = {
-    "spoofed": "FORGED - your account was not used",
-    "authentic": "REALLY SENT - through an authorized server",
-    "forwarded": "FORWARDED - a genuine message passed on by a forwarder or list",
-    "backscatter": "BACKSCATTER - a bounce about mail you did not send",
-    "bounce": "REAL BOUNCE - about mail you did send",
-    "lookalike": "LOOK-ALIKE - imitates your address, not sent from your domain",
-    "unrelated": "UNRELATED - does not claim to come from you",
-    "inconclusive": "INCONCLUSIVE - not enough evidence",
-}
-
-
-#: Plain labels for the evidence checks in the human output.
-_LABELS = {
-    "from": "Sender", "boundary": "Arrival at your provider", "authentication-results": "Your provider's check",
-    "spf": "SPF", "spf-owner": "SPF for your domain", "dkim": "DKIM signature", "dmarc": "DMARC", "arc": "ARC",
-    "submission": "Login", "sender": "Sender service", "forwarding": "Forwarding", "lookalike": "Look-alike",
-    "notification": "Notification", "original": "Returned message", "original-spf": "Returned message SPF",
-    "original-dkim": "Returned message DKIM", "original-trace": "Returned message route",
-    "allowlist": "Allowlist", "crosscheck-spf": "Re-check vs provider", "crosscheck-dkim": "Re-check vs provider",
-    "crosscheck-dmarc": "Re-check vs provider", "crosscheck-arc": "Re-check vs provider",
-}
+from mailwarden.diagnose.wording import HEADLINES, LABELS
 
 
 def _load_allowlist(path: str) -> Any:
@@ -48,13 +26,13 @@ def _wrap(text: str, indent: str = "  ", bullet: str = "- ") -> str:
 def render_human(diagnosis: Any) -> str:
     """Answer first, then why (evidence), then what to do - for a worried non-expert."""
     d = diagnosis
-    lines = [f"{_HEADLINES[d.verdict]}  (confidence: {d.confidence})", ""]
+    lines = [f"{HEADLINES[d.verdict]}  (confidence: {d.confidence})", ""]
     lines += textwrap.wrap(d.summary, width=100)
     if d.sending_path == "authorized-third-party" and d.third_party:
         lines.append(f"Sent by: {d.third_party}")
     lines += ["", "Why:"]
     for e in d.evidence:
-        label = _LABELS.get(e.check, e.check)
+        label = LABELS.get(e.check, e.check)
         plain = e.result in ("owner", "other", "trace", "found", "trusted") or e.check == "boundary"
         lines.append(_wrap(f"{label}: {e.detail}" if plain else f"{label} ({e.result}): {e.detail}"))
     if d.missing:

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "headers": ("mailwarden.cli.headers_cmd", "headers", "Show how a message's headers parse (From, Received hops, results)."),
     "dns": ("mailwarden.cli.dns_cmd", "dns", "Ask the resolver a question (live, snapshot or recording)."),
     "reports": ("mailwarden.cli.reports_cmd", "reports", "Read DMARC aggregate/failure and SMTP-TLS reports."),
+    "web": ("mailwarden.cli.web_cmd", "web", "Serve the diagnosis, audit and reports pages in a browser."),
     "filter": ("mailwarden.cli.filter_cmd", "filter_command",
                "Milter for Postfix/Sendmail: stamp results, enforce DMARC, stop self-spoofing and backscatter."),
 }

@@ -1,0 +1,30 @@
+"""The plain words a diagnosis is shown with (SPEC section 6: answer first, for a non-expert).
+
+Shared by every front end that renders a :class:`~mailwarden.diagnose.results.Diagnosis`
+(the CLI's human output and the web page), so both say the same thing.
+"""
+
+from __future__ import annotations
+
+#: The verdict as one line a worried person reads first.
+HEADLINES = {
+    "spoofed": "FORGED - your account was not used",
+    "authentic": "REALLY SENT - through an authorized server",
+    "forwarded": "FORWARDED - a genuine message passed on by a forwarder or list",
+    "backscatter": "BACKSCATTER - a bounce about mail you did not send",
+    "bounce": "REAL BOUNCE - about mail you did send",
+    "lookalike": "LOOK-ALIKE - imitates your address, not sent from your domain",
+    "unrelated": "UNRELATED - does not claim to come from you",
+    "inconclusive": "INCONCLUSIVE - not enough evidence",
+}
+
+#: Plain labels for the evidence checks in the human output.
+LABELS = {
+    "from": "Sender", "boundary": "Arrival at your provider", "authentication-results": "Your provider's check",
+    "spf": "SPF", "spf-owner": "SPF for your domain", "dkim": "DKIM signature", "dmarc": "DMARC", "arc": "ARC",
+    "submission": "Login", "sender": "Sender service", "forwarding": "Forwarding", "lookalike": "Look-alike",
+    "notification": "Notification", "original": "Returned message", "original-spf": "Returned message SPF",
+    "original-dkim": "Returned message DKIM", "original-trace": "Returned message route",
+    "allowlist": "Allowlist", "crosscheck-spf": "Re-check vs provider", "crosscheck-dkim": "Re-check vs provider",
+    "crosscheck-dmarc": "Re-check vs provider", "crosscheck-arc": "Re-check vs provider",
+}

@@ -1,0 +1,163 @@
+"""The pages in a real browser: Debian's Chromium driven by Playwright, against uvicorn on loopback.
+
+Each test also saves full-page screenshots (desktop and phone width) as artefacts.
+"""
+
+from __future__ import annotations
+
+import pytest
+from tests.web.conftest import EXAMPLE, PHONE, example_dns, example_message, shoot
+from tests.web.hostile import hostile_dns, hostile_lookalike, hostile_message
+
+from mailwarden.web import create_app
+
+pytestmark = pytest.mark.browser
+
+AUTHSERV = "mx1.inbound.fabrikam.example"
+
+
+@pytest.fixture
+def site(serve):
+    return serve(create_app(dns=example_dns()))
+
+
+def test_home_page_links_every_page_and_labels_every_field(site, open_page, artifacts):
+    w = open_page()
+    w.page.goto(site.url + "/")
+    assert w.page.title().startswith("Is this spam really from me?")
+    hrefs = set(w.page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))"))
+    assert {"/audit"} <= hrefs
+    for field in w.page.query_selector_all("input:not([type=hidden]), textarea, select"):
+        ident = field.get_attribute("id")
+        assert ident and w.page.query_selector(f"label[for='{ident}']"), f"unlabelled field {ident}"
+    shoot(w.page, artifacts, "01-home")
+    w.assert_no_script()
+
+
+def test_paste_the_bundled_example_and_read_the_verdict(site, open_page, artifacts):
+    w = open_page()
+    w.page.goto(site.url + "/")
+    w.page.get_by_label("Your e-mail address").fill("dana@fabrikam.example")
+    w.page.get_by_label("The message: its full source, or just its headers").fill(example_message().decode())
+    w.page.get_by_role("button", name="Check this message").click()
+    w.page.wait_for_load_state()
+    verdict = w.page.inner_text("h1#verdict")
+    assert verdict == "FORGED - your account was not used"
+    # the verdict comes first on the page, before the evidence and the advice
+    order = w.page.eval_on_selector_all("main h1, main h2", "els => els.map(e => e.textContent.trim())")
+    assert order[:3] == [verdict, "Why", "What to do"]
+    assert "DNS was not looked up" in w.page.inner_text("main")
+    assert "Your account was not used to send it." in w.page.inner_text(".verdict")
+    shoot(w.page, artifacts, "02-diagnosis-pasted")
+    w.assert_no_script()
+
+
+def test_upload_an_eml_with_live_dns(site, open_page, artifacts):
+    w = open_page(viewport=PHONE)
+    w.page.goto(site.url + "/")
+    w.page.get_by_label("Your e-mail address").fill("dana@fabrikam.example")
+    w.page.set_input_files("#upload", str(EXAMPLE / "message.eml"))
+    w.page.get_by_label("Look up DNS live").check()
+    w.page.get_by_text("More options").click()
+    w.page.get_by_label("Your provider's checking server (authserv-id)").fill(AUTHSERV)
+    w.page.get_by_role("button", name="Check this message").click()
+    w.page.wait_for_load_state()
+    assert w.page.inner_text("h1#verdict") == "FORGED - your account was not used"
+    assert "Confidence: high" in w.page.inner_text(".verdict")
+    assert "DNS was not looked up" not in w.page.inner_text("main")
+    # phone width: nothing wider than the screen
+    assert w.page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    shoot(w.page, artifacts, "03-diagnosis-uploaded")
+    w.assert_no_script()
+
+
+def test_audit_page_on_a_dns_snapshot(site, open_page, artifacts):
+    w = open_page()
+    w.page.goto(site.url + "/")
+    w.page.get_by_role("link", name="Audit a domain").first.click()
+    w.page.get_by_label("Domain", exact=True).fill("fabrikam.example")
+    w.page.get_by_role("button", name="Audit").click()
+    w.page.wait_for_load_state()
+    assert w.page.inner_text("h2#grade").startswith("fabrikam.example: grade ")
+    text = w.page.inner_text("main")
+    assert "dmarc-p-none" in text and "DMARC roll-out plan" in text and "Records to publish" in text
+    shoot(w.page, artifacts, "04-audit")
+    w.page.set_viewport_size(PHONE)
+    assert w.page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    w.assert_no_script()
+
+
+def test_error_is_shown_on_the_form_and_keeps_what_was_typed(site, open_page, artifacts):
+    w = open_page()
+    w.page.goto(site.url + "/")
+    w.page.get_by_label("Your e-mail address").fill("dana@fabrikam.example")
+    w.page.get_by_role("button", name="Check this message").click()
+    w.page.wait_for_load_state()
+    assert "Paste the message" in w.page.inner_text("[role=alert]")
+    assert w.page.get_by_label("Your e-mail address").input_value() == "dana@fabrikam.example"
+    shoot(w.page, artifacts, "05-form-error")
+
+
+def test_works_without_javascript(site, browser):
+    ctx = browser.new_context(java_script_enabled=False)
+    try:
+        page = ctx.new_page()
+        page.goto(site.url + "/")
+        page.fill("#me", "dana@fabrikam.example")
+        page.fill("#message", example_message().decode())
+        page.click("button[type=submit].primary")
+        page.wait_for_load_state()
+        assert page.inner_text("h1#verdict") == "FORGED - your account was not used"
+    finally:
+        ctx.close()
+
+
+# ---------------------------------------------------------------- XSS: attacker text never runs
+@pytest.fixture
+def hostile_site(serve):
+    return serve(create_app(dns={**example_dns(), **hostile_dns()}))
+
+
+@pytest.mark.parametrize("message", [hostile_message(), hostile_lookalike()], ids=["spoof", "lookalike"])
+@pytest.mark.parametrize("live", [False, True], ids=["offline", "live"])
+def test_hostile_message_runs_no_script(hostile_site, open_page, artifacts, message, live, tmp_path, request):
+    # bypass_csp: the escaping alone must hold; the CSP is a second wall, not the first
+    w = open_page(bypass_csp=True)
+    w.page.goto(hostile_site.url + "/")
+    w.page.fill("#me", "dana@fabrikam.example")
+    path = tmp_path / "hostile.eml"
+    path.write_bytes(message)
+    w.page.set_input_files("#upload", str(path))
+    if live:
+        w.page.check("#live")
+    w.page.click("button[type=submit].primary")
+    w.page.wait_for_load_state()
+    assert w.page.query_selector("h1#verdict") is not None
+    w.assert_no_script()
+    assert "<" in w.page.inner_text("main")  # the markup is shown as text, not dropped
+    shoot(w.page, artifacts, f"06-xss-{request.node.callspec.id}")
+
+
+def test_hostile_paste_echoed_back_on_error_runs_no_script(hostile_site, open_page):
+    w = open_page(bypass_csp=True)
+    w.page.goto(hostile_site.url + "/")
+    w.page.fill("#me", "<script>alert('me')</script>")
+    w.page.fill("#message", hostile_message().decode())
+    w.page.click("button[type=submit].primary")
+    w.page.wait_for_load_state()
+    assert w.page.query_selector("[role=alert]") is not None
+    assert w.page.input_value("#message") == hostile_message().decode().replace("\r\n", "\n")
+    w.assert_no_script()
+
+
+def test_hostile_dns_records_on_the_audit_page_run_no_script(hostile_site, open_page, artifacts):
+    w = open_page(bypass_csp=True)
+    w.page.goto(hostile_site.url + "/audit")
+    w.page.fill("#domain", "evil.example")
+    w.page.fill("#selectors", "default")
+    w.page.click("button[type=submit].primary")
+    w.page.wait_for_load_state()
+    assert "grade" in w.page.inner_text("h2#grade")
+    assert "<script>" in w.page.inner_text("main")
+    w.assert_no_script()
+    shoot(w.page, artifacts, "07-xss-audit")
