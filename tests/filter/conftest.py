@@ -31,13 +31,12 @@ from tests.support.postfix import (
     require_postfix,
     start_instances,
     stop_instances,
-    wait_port,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
 
 MILTER_MAIN = """
-smtpd_milters = inet:127.0.0.1:{port}
+smtpd_milters = unix:{socket}
 milter_default_action = tempfail
 milter_protocol = 6
 milter_connect_timeout = 5s
@@ -63,10 +62,11 @@ prometheus_listen = "127.0.0.1:{metrics_port}"
 
 
 class FilterProcess:
-    """``mailwarden filter`` in a subprocess on a fixed port, with its log file."""
+    """``mailwarden filter`` in a subprocess on a unix socket (the recommended set-up), with its log file."""
 
-    def __init__(self, base: Path, port: int) -> None:
-        self.base, self.port = base, port
+    def __init__(self, base: Path) -> None:
+        self.base = base
+        self.socket = base / "milter.sock"
         self.config = base / "filter.toml"
         self.log = base / "filter.log"
         self.metrics_port = free_port()
@@ -81,12 +81,17 @@ class FilterProcess:
     def start(self) -> None:
         env = dict(os.environ, PYTHONPATH=str(ROOT / "src"))
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "mailwarden", "filter", "--listen", f"inet:127.0.0.1:{self.port}",
+            [sys.executable, "-m", "mailwarden", "filter", "--listen", f"unix:{self.socket}",
              "--config", str(self.config), "--dns", str(self.base / "dns.json"), "--stats-interval", "0"],
-            stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"), env=env, cwd=self.base)  # noqa: SIM115
-        if not wait_port(self.port, 20):
-            self.process.kill()
-            pytest.fail(f"the filter did not listen on {self.port}:\n{self.log_text()[-3000:]}")
+            stdout=subprocess.DEVNULL, stderr=open(self.log, "ab"), env=env, cwd=self.base,  # noqa: SIM115
+            preexec_fn=lambda: os.umask(0o011))  # Postfix's smtpd (user postfix) must be able to connect
+        before = self.log_text().count("listening on")
+        end = time.monotonic() + 20
+        while self.log_text().count("listening on") <= before:
+            if time.monotonic() > end or self.process.poll() is not None:
+                self.process.kill()
+                pytest.fail(f"the filter did not listen on {self.socket}:\n{self.log_text()[-3000:]}")
+            time.sleep(0.05)
 
     def log_text(self) -> str:
         return self.log.read_text(errors="replace") if self.log.exists() else ""
@@ -182,9 +187,9 @@ def filter_bench():
         pytest.skip(message)
     base = make_base()
     (base / "dns.json").write_text(json.dumps(mail.snapshot()))
-    filt = FilterProcess(base, free_port())
+    filt = FilterProcess(base)
     instance = configure(base, "filter", [mail.LOCAL], f"@{mail.LOCAL}   {mail.LOCAL}/all/\n",
-                         extra_main=MILTER_MAIN.format(port=filt.port))
+                         extra_main=MILTER_MAIN.format(socket=filt.socket))
     started: list[PostfixInstance] = []
     try:
         filt.start()  # before Postfix: a milter that is not there yet means 451 (recipe pitfall)

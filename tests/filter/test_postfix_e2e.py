@@ -87,3 +87,17 @@ def test_dns_timeout_answers_4xx(filter_bench):
     code, text = filter_bench.send(msg, mail_from="bob@slow.test", to=TO, source="127.0.0.60")
     assert code == 451, text
     assert text.startswith("4.7.1")
+
+
+def test_p_quarantine_forgery_goes_to_the_hold_queue(filter_bench):
+    msg = mail.plain("bob@soft.test", TO, "quarantine 1")
+    code, text = filter_bench.send(msg, mail_from="bob@soft.test", to=TO, source=mail.FORGER_IP)
+    assert code == 250, text  # accepted, then held: never in the mailbox
+    import time
+
+    end = time.monotonic() + 10
+    while "!" not in filter_bench.held() and time.monotonic() < end:
+        time.sleep(0.1)
+    held = filter_bench.held()
+    assert "bob@soft.test" in held and "!" in held.split("bob@soft.test")[0].splitlines()[-1], held
+    assert filter_bench.delivered("quarantine-1", seconds=1) is None
