@@ -30,6 +30,7 @@ from mailwarden.diagnose.thirdparty import name_dkim_selector, name_spf_include
 from mailwarden.diagnose.verdict import Facts, OriginalFacts, decide, summarize
 from mailwarden.dns.base import Resolver
 from mailwarden.errors import InputError
+from mailwarden.message.addresses import Address
 from mailwarden.message.authres import AuthenticationResults, parse_authentication_results
 from mailwarden.message.model import Message
 from mailwarden.message.received import ReceivedHop
@@ -203,6 +204,20 @@ def _submission_hop(hops: Iterable[ReceivedHop], provider_orgs: set[str], owner_
     return None
 
 
+#: Header fields a reader sees: an unsigned instance of one of them is content the signer never wrote.
+_VISIBLE_FIELDS = ("from", "subject", "to", "cc", "date", "reply-to", "sender", "content-type")
+
+
+def _unsigned_content(sig: Any) -> str | None:
+    """What a passing signature leaves unsigned that the reader sees, in words (None: nothing)."""
+    parts = [f"an extra {name.title()} field" for name in getattr(sig, "unsigned_fields", ()) or ()
+             if name in _VISIBLE_FIELDS]
+    after_l = getattr(sig, "unsigned_bytes_after_l", None)
+    if after_l:
+        parts.append(f"the end of the body ({after_l} bytes after l=)")
+    return " and ".join(parts) or None
+
+
 def _client_name(hop: ReceivedHop | None) -> str | None:
     if hop is None:
         return None
@@ -337,9 +352,19 @@ async def diagnose_message(
     evidence: list[Evidence] = []
 
     # Who the message claims to be from.
-    froms = message.from_addresses
+    from_field = message.from_field
+    froms = from_field.addresses
     claimed = [a for a in froms if a.domain and is_owner_domain(a.domain, owner_domains)]
+    if from_field.ambiguity is not None and not claimed:
+        # another program may show the owner's address: the message claims it all the same
+        claimed = [Address("", "(ambiguous)", d) for d in from_field.other_domains
+                   if is_owner_domain(d, owner_domains)][:1]
     from_domain = claimed[0].domain if claimed else next((a.domain for a in froms if a.domain), None)
+    if from_field.ambiguity is not None:
+        readings = ", ".join(from_field.other_domains[:5]) or "no domain"
+        evidence.append(Evidence("from", "ambiguous",
+                                 f"ambiguous sender: {from_field.ambiguity}; programs can disagree about who "
+                                 f"sent it (domains it could be read as: {readings}), so nothing can vouch for it"))
     if froms:
         shown = ", ".join(str(a) for a in froms[:5])
         evidence.append(Evidence("from", "owner" if claimed else "other",
@@ -417,7 +442,8 @@ async def diagnose_message(
         evidence.append(Evidence("lookalike", x.kind, x.detail))
     from dataclasses import replace
 
-    facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts)
+    facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts,
+                    from_ambiguity=from_field.ambiguity)
     decision = decide(facts)
     posture = _posture(engines, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
     if posture.allowlisted:
@@ -463,8 +489,17 @@ def _facts(
     from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
     from_count: int, evidence: list[Evidence], *, quiet: bool = False,
 ) -> tuple[Facts, tuple[Any, ...]]:
+    from mailwarden.dmarc.evaluate import domain_result_for, identifier_aligned
+
     body_present = message.body is not None
     theirs = provider_outcomes(provider)
+    # Identifier alignment is the DMARC evaluation's own (adkim/aspf, psd, tree walk): one definition,
+    # so the verdict never contradicts the DMARC result it quotes.
+    owner_dmarc = domain_result_for(e.dmarc, from_domain)
+
+    def dmarc_aligned(other: str | None, kind: str) -> bool:
+        return identifier_aligned(owner_dmarc, other, kind)
+
     ours: list[Outcome] = []
     if e.spf is not None:
         ours.append(Outcome("spf", e.spf.result, e.spf.domain))
@@ -484,11 +519,14 @@ def _facts(
                                  + (f" (matched {e.spf.mechanism})" if e.spf.mechanism else "")
                                  + (f" - {e.spf.problem}" if e.spf.problem else "")
                                  + (" - that is the sender's own domain, not yours, so this says nothing about "
-                                    "your address" if claims_owner and not aligned(e.spf.domain, from_domain)
+                                    "your address" if claims_owner and not dmarc_aligned(e.spf.domain, "spf")
                                     else "")))
     spf_result = their_spf.result if their_spf else (e.spf.result if e.spf else None)
     spf_domain = (their_spf.domain if their_spf and their_spf.domain else (e.spf.domain if e.spf else None))
-    spf_aligned_pass = spf_result == "pass" and aligned(spf_domain, from_domain)
+    if their_spf is not None:
+        spf_aligned_pass = spf_result == "pass" and dmarc_aligned(spf_domain, "spf")
+    else:
+        spf_aligned_pass = owner_dmarc is not None and owner_dmarc.alignment.spf
 
     owner_spf = e.owner_spf
     boundary_authorized: bool | None = None
@@ -497,27 +535,38 @@ def _facts(
         if owner_spf is not e.spf:
             evidence.append(Evidence("spf-owner", owner_spf.result,
                                      f"is {boundary.ip} authorized to send for {from_domain}? {owner_spf.result}"))
-    elif their_spf is not None and aligned(their_spf.domain, from_domain) and their_spf.result != "temperror":
+    elif their_spf is not None and dmarc_aligned(their_spf.domain, "spf") and their_spf.result != "temperror":
         boundary_authorized = their_spf.result == "pass"
 
     # DKIM: a pass by us or by the provider for an aligned domain.
     passes: dict[str, None] = {}
     owner_signed = False
     unverifiable = False
+    replays: dict[str, None] = {}
+    replayed_keys: set[tuple[str | None, str | None]] = set()
     for s in e.dkim:
-        is_aligned = aligned(s.domain, from_domain)
+        is_aligned = dmarc_aligned(s.domain, "dkim")
         owner_signed = owner_signed or is_aligned
         usable = body_present or s.result != "fail"
         evidence.append(Evidence("dkim", s.result if usable else "unverifiable",
                                  f"re-checked signature d={s.domain} s={s.selector}"
                                  + (f": {s.reason}" if s.reason else "")
                                  + ("" if usable else " (no body was given, the body hash cannot be checked)")))
-        if is_aligned and s.result == "pass" and usable:
+        unsigned = _unsigned_content(s)
+        if is_aligned and s.result == "pass" and unsigned:
+            replays.setdefault(f"{s.domain} (selector {s.selector})", None)
+            replayed_keys.add((s.domain, s.selector))
+            evidence.append(Evidence("dkim-replay", "unsigned-content",
+                                     f"the signature d={s.domain} verifies, but {unsigned} is not covered by it: "
+                                     "anyone holding a copy of a signed message can add that (RFC 6376 section 8), "
+                                     "so it does not vouch for what you see"))
+        elif is_aligned and s.result == "pass" and usable:
             passes.setdefault(f"{s.domain} (selector {s.selector})", None)
         if is_aligned and not usable:
             unverifiable = True
     for t in theirs:
-        if t.method == "dkim" and t.result == "pass" and aligned(t.domain, from_domain):
+        if (t.method == "dkim" and t.result == "pass" and dmarc_aligned(t.domain, "dkim")
+                and (t.domain, t.selector) not in replayed_keys):
             passes.setdefault(f"{t.domain} (selector {t.selector or '?'})", None)
             owner_signed = True
     if not e.dkim and not quiet and not any(t.method == "dkim" and t.result not in ("none",) for t in theirs):
@@ -589,7 +638,7 @@ def _facts(
         else:
             third_party = _spf_third_party(e.spf if spf_aligned_pass else e.owner_spf, provider_orgs)
             if third_party is None and passes and not _via_provider_spf(e.owner_spf, provider_orgs):
-                s = next((s for s in e.dkim if s.result == "pass" and aligned(s.domain, from_domain)), None)
+                s = next((s for s in e.dkim if s.result == "pass" and dmarc_aligned(s.domain, "dkim")), None)
                 if s is not None and boundary_authorized is False:
                     third_party = name_dkim_selector(s.domain, s.selector)
             if third_party:
@@ -610,7 +659,7 @@ def _facts(
         boundary_authorized=boundary_authorized, dmarc_result=dmarc_result,
         dmarc_policy=e.dmarc.policy if e.dmarc is not None else None, arc_owner_pass=arc_owner,
         temperror=tuple(temperror), forwarding_signs=tuple(signs), provider_submission=submission is not None,
-        third_party=third_party, provider_client=provider_client,
+        third_party=third_party, provider_client=provider_client, dkim_replay=tuple(replays),
     )
     return facts, disagreements
 

@@ -73,6 +73,8 @@ class Facts:
     provider_submission: bool = False
     third_party: str | None = None
     provider_client: bool = False  # the boundary client is one of the provider's own hosts
+    from_ambiguity: str | None = None  # why the From can be read as more than one author
+    dkim_replay: tuple[str, ...] = ()  # owner signatures that verify but leave visible content unsigned
     # bounces and auto-replies
     notification: str | None = None  # dsn | non-standard | autoreply | ... (None: not a notification)
     original: OriginalFacts | None = None
@@ -120,6 +122,12 @@ def decide(f: Facts) -> Decision:
 
 
 def _decide_owner(f: Facts) -> Decision:
+    if f.from_ambiguity is not None:
+        # SPEC section 6, "Adversarial input": an author two parsers read differently is never vouched for
+        if f.dkim_aligned_pass or f.spf_aligned_pass:
+            return Decision("inconclusive", "low", "ambiguous-from",
+                            missing=(f"a From field with one reading (this one has {f.from_ambiguity})",))
+        return Decision("spoofed", "medium", "ambiguous-from")
     dkim_pass = bool(f.dkim_aligned_pass)
     if dkim_pass or f.spf_aligned_pass:
         outside = f.boundary_authorized is False and not f.provider_client
@@ -151,6 +159,9 @@ def _decide_owner(f: Facts) -> Decision:
     if (f.dkim_unverifiable and not f.provider_results) or no_path:
         return Decision("inconclusive", "low", "missing-evidence", missing=tuple(missing))
     strong_fail = f.spf_result in ("fail", "softfail", "neutral", "none") or f.boundary_authorized is False
+    if f.dkim_replay:
+        # A genuine signature re-sent with content it does not cover (RFC 6376 section 8.15 and l=).
+        return Decision("spoofed", "medium", "dkim-replay")
     if f.dkim_owner_signed:
         # A broken owner signature may be a modified genuine message: forgery is likely, not certain.
         return Decision("spoofed", "medium", "no-aligned-pass-signature-failed")
@@ -162,6 +173,14 @@ def _decide_owner(f: Facts) -> Decision:
 def summarize(d: Decision, f: Facts, owner: str) -> str:
     """The answer first, in one or two plain sentences."""
     domain = f.from_domain or owner
+    if d.verdict == "spoofed" and d.reason == "ambiguous-from":
+        return (f"Your address was most likely forged: the sender field of this message is built so that "
+                f"different programs show different senders, one of them {domain}. Genuine mail is never "
+                f"written that way, and nothing vouches that your account sent it.")
+    if d.verdict == "spoofed" and d.reason == "dkim-replay":
+        return (f"Your address was misused: this message carries a genuine {domain} signature, but the sender "
+                f"field, subject or text you see is not covered by it - someone re-sent an old signed message "
+                f"with their own content. It does not show that your account sent this message.")
     if d.verdict == "spoofed":
         return (f"Your address was forged: this message claims to come from {domain}, but it was not sent "
                 f"by any server that {domain} authorizes. Your account was not used to send it.")

@@ -72,7 +72,8 @@ def iter_reports(item: str | os.PathLike[str] | bytes, *, source: str | None = N
     Never raises for bad input; every problem is a :class:`ReportError`.
     """
     if isinstance(item, (bytes, bytearray, memoryview)):
-        yield from _from_chunks([bytes(item)], source or "-", 0, limits)
+        label = source or "-"
+        yield from _guarded(label, lambda: _from_chunks([bytes(item)], label, 0, limits))
         return
     path = os.fspath(item)
     yield from _from_path(path, source or path, limits, top=True)
@@ -87,9 +88,11 @@ def _from_path(path: str, label: str, limits: Limits, *, top: bool = False) -> I
     if stat.S_ISDIR(info.st_mode):
         yield from _from_directory(path, limits)
         return
+    if stat.S_ISLNK(info.st_mode):  # in a directory walk: it could point anywhere (/dev/zero, a secret)
+        yield ReportError(label, "a symbolic link: not followed")
+        return
     if not stat.S_ISREG(info.st_mode):
-        if top or not stat.S_ISLNK(info.st_mode):
-            yield ReportError(label, "not a regular file: not read")
+        yield ReportError(label, "not a regular file: not read")
         return
     yield from _guarded(label, lambda: _from_file(path, label, limits))
 

@@ -45,6 +45,8 @@ class Limits:
     max_container_depth: int = 3
     #: Largest single XML element below the root (a record, the metadata ...), in input bytes.
     max_element_bytes: int = 4 * MiB
+    #: Most elements below the root that are not records (junk that only costs time).
+    max_unknown_elements: int = 100_000
     #: Longest text kept for one field; longer values are cut with a warning.
     max_field_chars: int = 2048
     #: Most records read before both report_metadata and policy_published were seen.
