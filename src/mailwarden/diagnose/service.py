@@ -331,13 +331,15 @@ async def diagnose_message(
     trusted_relays: Sequence[str] | TrustedRelays = (),
     allowlist: Any = None,
     now: float | None = None,
+    trusted_sealers: Sequence[str] = (),
 ) -> Diagnosis:
     """Diagnose ``message`` as received in the owner's mailbox (SPEC section 6).
 
     ``me``/``domains`` name the owner; ``trusted_authserv_ids`` the provider's
     Authentication-Results host(s); ``trusted_relays`` host names, ``.domains`` or
     CIDRs of the provider's inbound relays; ``allowlist`` a parsed allowlist
-    (:class:`mailwarden.allowlist.results.ParsedAllowlist`) to look for the allowlist trap.
+    (:class:`mailwarden.allowlist.results.ParsedAllowlist`) to look for the allowlist trap;
+    ``trusted_sealers`` ARC sealer domains the owner trusts (a list or forwarder they use).
     """
     addresses = [a.strip().lower() for a in me if a.strip()]
     for a in addresses:
@@ -418,11 +420,18 @@ async def diagnose_message(
     # Bounces and auto-replies.
     notification = None
     original_facts = None
+    imitation = False
     if not claimed:
         from mailwarden.bounces import analyze_bounce
 
         report = analyze_bounce(message)
-        if report.kind not in ("none", "feedback-report"):
+        if report.kind not in ("none", "feedback-report") and not _bounce_structure(message, boundary, report):
+            imitation = True
+            evidence.append(Evidence(
+                "notification", "imitation",
+                "it is worded like a bounce, but it is not one: it has a real sender and no delivery report "
+                "written by a mail server (a common phishing disguise)"))
+        elif report.kind not in ("none", "feedback-report"):
             notification = report.kind
             evidence.append(Evidence("notification", report.kind,
                                      f"this is a {'bounce' if report.is_bounce else report.kind} "
@@ -436,14 +445,15 @@ async def diagnose_message(
     engines = await _run_engines(resolver, message, boundary, from_domain, bool(claimed), posture_domain, now)
     facts, disagreements = _facts(message, boundary, provider, engines, from_domain, bool(claimed),
                                   owner_domains, provider_orgs, len(froms), evidence,
-                                  quiet=notification is not None)
+                                  quiet=notification is not None,
+                                  trusted_sealers=frozenset(o for o in (_org(t) for t in trusted_sealers) if o))
     lookalikes = find_lookalikes(froms, addresses, owner_domains) if not claimed else ()
     for x in lookalikes:
         evidence.append(Evidence("lookalike", x.kind, x.detail))
     from dataclasses import replace
 
     facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts,
-                    from_ambiguity=from_field.ambiguity)
+                    bounce_imitation=imitation, from_ambiguity=from_field.ambiguity)
     decision = decide(facts)
     posture = _posture(engines, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
     if posture.allowlisted:
@@ -484,10 +494,63 @@ def _posture(engines: _Engines, domain: str | None, allowlisted: tuple[str, ...]
     return Posture(domain, record, p, known, spf_all, allowlisted)
 
 
+def _bounce_structure(message: Message, boundary: Boundary, report: Any) -> bool:
+    """A bounce needs the structure a mail server gives it, not only its words (RFC 3464, RFC 5321 section 4.5.5).
+
+    A delivery-status report, a null envelope sender, or a body in a known mail
+    server's layout; an auto-reply (RFC 3834) is recognised by its own headers.
+    Keywords alone ("undelivered", "could not be delivered") are what phishing copies.
+    """
+    if report.kind in ("dsn", "delivery-success", "autoreply"):
+        return True
+    if boundary.mail_from == "" or (boundary.mail_from is None and message.return_path == ""):
+        return True
+    return report.mta is not None
+
+
+def _arc_sealers(message: Message) -> tuple[str, ...]:
+    """``d=`` of every ARC-Seal, newest (highest ``i=``) first (RFC 8617 section 4.1.3)."""
+    found: list[tuple[int, str]] = []
+    for value in message.get_all("ARC-Seal")[:50]:
+        d = re.search(r"(?:^|;)\s*d\s*=\s*([A-Za-z0-9.-]+)", value)
+        i = re.search(r"(?:^|;)\s*i\s*=\s*([0-9]{1,2})", value)
+        if d:
+            found.append((int(i.group(1)) if i else 0, d.group(1).lower().rstrip(".")))
+    return tuple(d for _, d in sorted(found, key=lambda x: -x[0]))
+
+
+def _temperrors(e: _Engines, theirs: Sequence[Outcome], from_domain: str | None) -> tuple[str, ...]:
+    """Owner-domain lookups that did not answer: ours, unless the provider recorded a definite
+    result for that method at delivery, and the provider's own recorded temperrors (RFC 8601 section 2.7)."""
+    ours: list[str] = []
+    if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
+            e.spf is not None and e.spf.result == "temperror" and aligned(e.spf.domain, from_domain)):
+        ours.append("spf")
+    if "dkim" in e.timeouts or any(s.result == "temperror" and aligned(s.domain, from_domain) for s in e.dkim):
+        ours.append("dkim")
+    if "dmarc" in e.timeouts or (e.policy is not None and e.policy.status == "temperror") or (
+            e.dmarc is not None and e.dmarc.result == "temperror"):
+        ours.append("dmarc")
+    if "arc" in e.timeouts:
+        ours.append("arc")
+
+    def relevant(t: Outcome) -> bool:
+        if t.method == "spf":
+            return t.domain is None or aligned(t.domain, from_domain)
+        return t.method == "dmarc" or (t.method == "dkim" and aligned(t.domain, from_domain))
+
+    definite = {t.method for t in theirs if relevant(t) and t.result not in ("temperror", "none")}
+    if any(t.method == "dmarc" and t.result in ("pass", "fail") for t in theirs):
+        definite |= {"spf", "dkim"}  # the provider's DMARC result already weighed aligned SPF and DKIM
+    recorded = [t.method for t in theirs if relevant(t) and t.result == "temperror"]
+    kept = [m for m in ours if m not in definite or m == "arc"] + recorded
+    return tuple(dict.fromkeys(m for m in ("spf", "dkim", "dmarc", "arc") if m in kept))
+
+
 def _facts(
     message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Engines,
     from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
-    from_count: int, evidence: list[Evidence], *, quiet: bool = False,
+    from_count: int, evidence: list[Evidence], *, quiet: bool = False, trusted_sealers: frozenset[str] = frozenset(),
 ) -> tuple[Facts, tuple[Any, ...]]:
     from mailwarden.dmarc.evaluate import domain_result_for, identifier_aligned
 
@@ -592,16 +655,7 @@ def _facts(
                     f"aligned SPF pass: {yes[e.dmarc.alignment.spf]}, aligned DKIM pass: {yes[e.dmarc.alignment.dkim]}")
         evidence.append(Evidence("dmarc", e.dmarc.result, text))
 
-    temperror: list[str] = []
-    if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
-            e.spf is not None and e.spf.result == "temperror" and aligned(e.spf.domain, from_domain)):
-        temperror.append("spf")
-    if "dkim" in e.timeouts or any(s.result == "temperror" and aligned(s.domain, from_domain) for s in e.dkim):
-        temperror.append("dkim")
-    if "dmarc" in e.timeouts or (e.policy is not None and e.policy.status == "temperror"):
-        temperror.append("dmarc")
-    if "arc" in e.timeouts:
-        temperror.append("arc")
+    temperror = _temperrors(e, theirs, from_domain)
     for t in e.timeouts:
         evidence.append(Evidence(t, "timeout", f"the {t.upper()} check did not finish in time (DNS timeout)"))
 
@@ -609,10 +663,17 @@ def _facts(
     client = _client_name(boundary.hop)
     provider_client = bool(client and _org(client) in provider_orgs)
     signs: list[str] = []
-    if message.header_fields("ARC-Seal"):
-        sealers = sorted({m.group(1) for v in message.get_all("ARC-Seal")[:50]
-                          for m in [re.search(r"\bd\s*=\s*([A-Za-z0-9.-]+)", v)] if m})
-        signs.append(f"ARC-sealed by {', '.join(sealers) or 'an intermediary'}")
+    sealers = _arc_sealers(message)
+    arc_provider_pass = any(t.method == "arc" and t.result == "pass" for t in theirs)
+    sealer_trusted = bool(sealers) and (_org(sealers[0]) in provider_orgs or _org(sealers[0]) in trusted_sealers)
+    if sealers:
+        signs.append(f"ARC-sealed by {', '.join(dict.fromkeys(sealers))}")
+        if arc_owner and not sealer_trusted:
+            evidence.append(Evidence(
+                "arc-sealer", "unknown",
+                f"{sealers[0]} wrote the ARC record of the earlier check; it is not your provider or a sealer "
+                "you named with --trusted-sealer, so its word is only as good as {sealers[0]} itself"
+                .replace("{sealers[0]}", sealers[0])))
     if boundary.mail_from and _SRS.match(boundary.mail_from):
         signs.append(f"the envelope sender was rewritten by SRS ({boundary.mail_from})")
     if message.get("List-Id") or message.get("List-Post"):
@@ -658,6 +719,7 @@ def _facts(
         spf_aligned_pass=spf_aligned_pass, spf_result=spf_result, spf_domain=spf_domain,
         boundary_authorized=boundary_authorized, dmarc_result=dmarc_result,
         dmarc_policy=e.dmarc.policy if e.dmarc is not None else None, arc_owner_pass=arc_owner,
+        arc_provider_pass=arc_provider_pass, arc_sealers=sealers, arc_sealer_trusted=sealer_trusted,
         temperror=tuple(temperror), forwarding_signs=tuple(signs), provider_submission=submission is not None,
         third_party=third_party, provider_client=provider_client, dkim_replay=tuple(replays),
     )
