@@ -149,7 +149,9 @@ def test_dmarc_failure_reports_are_feedback_not_bounces(shared):
 def test_backscatter_verdicts():
     owner = (["owner@example.com"], ["example.com"])
     genuine = analyze(dsn("Final-Recipient: rfc822; nobody@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n"))
-    assert backscatter_verdict(genuine, *owner).verdict == "genuine"
+    # quoted hops through the owner's servers are the original sender's text: not proof (issue 14, class 5)
+    claimed = backscatter_verdict(genuine, *owner)
+    assert claimed.verdict == "unknown" and any("can write" in e for e in claimed.evidence)
     forged = analyze(dsn("Final-Recipient: rfc822; victim@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n",
                          original=FORGED))
     result = backscatter_verdict(forged, *owner)
@@ -189,4 +191,5 @@ def test_cli_bounce_json(cli, tmp_path):
     proc = cli("bounce", str(path), "--json")
     assert json.loads(proc.stdout)["verdict"] is None
     human = cli("bounce", str(path), "--me", "owner@example.com")
-    assert b"Verdict: backscatter" in human.stdout
+    assert human.stdout.startswith(b"BACKSCATTER")  # the verdict first (issue 15 point 8)
+    assert b"the mailbox does not exist (userunknown)" in human.stdout
