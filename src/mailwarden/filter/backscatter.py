@@ -9,11 +9,12 @@ really left here only when
   ``batv verify`` use, applied to the SMTP recipient the MTA reported (in the
   milter there is no Delivered-To yet, and the message's own headers are the
   sender's claims);
-* or, without a BATV key, the notification returns the original and
-  :func:`mailwarden.bounces.backscatter_verdict` finds it claims a local
-  sender, **and** a DKIM signature of a local domain on that original
+* or the notification returns the original (which
+  :func:`mailwarden.bounces.backscatter_verdict` did not already call
+  backscatter) **and** a DKIM signature of a local domain on that original
   verifies (RFC 6376 section 6).  The verdict's other signs (Received hops,
-  an unverified ``d=``) are the sender's text and are not enough at the door.
+  an unverified ``d=``) are the sender's text: the verdict itself says
+  ``unknown`` for them, and at the door unknown is not enough.
 
 Feedback reports (ARF, RFC 5965) are not notifications about delivery and
 are left alone.  A returned original with headers only cannot carry a
@@ -72,8 +73,8 @@ async def backscatter_evidence(config: FilterConfig, engine: Engine, message: Me
         if first.result != "unsigned":
             return BackscatterEvidence(True, False, kind=kind, reason=f"BATV {first.result}: {first.detail}")
     verdict = backscatter_verdict(report, (), config.local_domains, now=now, notification=message)
-    original = report.original.message if report.original is not None else None
-    if verdict.verdict != "genuine" or original is None:
+    original = report.original.message if report.original is not None and report.original.headers_found else None
+    if verdict.verdict == "backscatter" or original is None:
         why = verdict.evidence[-1] if verdict.evidence else "no original message returned"
         return BackscatterEvidence(True, False, kind=kind, reason=why)
     signatures = await engine.verify_dkim(original, now=now)
