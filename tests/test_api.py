@@ -140,3 +140,13 @@ def test_sync_call_inside_an_event_loop_says_what_to_do():
 
     with pytest.raises(mailwarden.MailwardenError, match="Authenticator"):
         asyncio.run(inside())
+
+
+def test_library_errors_name_no_command_line_flag():
+    raw = b"From: a@b.example\r\n\r\nx\r\n"
+    for call in (lambda: mailwarden.diagnose(raw, me=["nobody"], dns={}),
+                 lambda: mailwarden.diagnose(raw, domains=["b.example"], trusted_relays=["a b"], dns={}),
+                 lambda: mailwarden.diagnose(raw, dns={})):
+        with pytest.raises(mailwarden.InputError) as caught:
+            call()
+        assert "--" not in str(caught.value), caught.value

@@ -26,13 +26,13 @@ Every finding carries the exact change (``replacement``: the new line, or
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.domains import FREEMAIL, is_freemail, is_public_suffix
 from mailwarden.allowlist.patterns import compiled, glob_match, has_glob, regex_literal_text, split_pattern
+from mailwarden.cache import memo
 from mailwarden.errors import InputError
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
@@ -69,7 +69,7 @@ def audit_allowlist(parsed: r.ParsedAllowlist, me: list[str], domains: list[str]
     for m in me:
         addr = r.normalise_address(m)
         if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
-            raise InputError(f"--me {m!r} is not an e-mail address")
+            raise InputError(f"the owner's address {m!r} is not an e-mail address")
         me_addrs.append(addr)
     owner = {_owner_domain(d) for d in domains} | {a.rpartition("@")[2] for a in me_addrs}
     owner.discard("")
@@ -139,7 +139,7 @@ _ORDER = {"self-address": 0, "self-domain": 1, "broad-domain": 2, "unauthenticat
 def _owner_domain(domain: str) -> str:
     d = r.normalise_address("x@" + domain.strip().lstrip("@")).rpartition("@")[2]
     if not d or "@" in domain.strip().lstrip("@") or not re.match(r"^[a-z0-9_\-.]+$", d) or ".." in d:
-        raise InputError(f"--domain {domain!r} is not a domain name")
+        raise InputError(f"the owner's domain {domain!r} is not a domain name")
     return d
 
 
@@ -182,7 +182,7 @@ def _domain_covers(e: r.Entry, local: str | None, dom: str, d: str) -> bool:
     return glob_match(dom, d) or glob_match(dom, f"{_PROBE}.{d}")
 
 
-@functools.lru_cache(maxsize=16384)
+@memo(16384)
 def _broad(kind: str, local: str | None, dom: str) -> str | None:
     """Why a (local, domain) glob covers a whole public domain, or None."""
     if local is None:  # a glob over the whole address: probe it like a regex

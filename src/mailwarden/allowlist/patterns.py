@@ -15,11 +15,11 @@ section 2.3.2.1):
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
 from mailwarden.allowlist import results as r
+from mailwarden.cache import memo
 from mailwarden.errors import MailwardenError
 from mailwarden.message.addresses import to_ascii_domain
 
@@ -178,7 +178,7 @@ class Matcher:
         return glob_match(self.pattern, address)
 
 
-@functools.lru_cache(maxsize=4096)
+@memo(4096)
 def compiled(kind: str, pattern: str) -> Matcher:
     """The (cached) matcher of an entry's normalised pattern."""
     if kind == r.REGEX:
