@@ -150,3 +150,12 @@ def test_library_errors_name_no_command_line_flag():
         with pytest.raises(mailwarden.InputError) as caught:
             call()
         assert "--" not in str(caught.value), caught.value
+
+
+def test_every_result_has_result_reason_and_to_json():
+    report = mailwarden.authenticate(EXAMPLE / "message.eml", dns=EXAMPLE / "dns.json", now=NOW)
+    for result in (report.spf, report.arc, report.dmarc):
+        assert isinstance(result.result, str) and hasattr(result, "reason")
+        assert isinstance(result.to_json(), dict)
+    assert report.arc.result == report.arc.cv == "none"
+    assert report.spf.reason == report.spf.problem
