@@ -133,6 +133,7 @@ class _Reader:
         self.parser = etree.XMLPullParser(
             events=("start", "end"), tag=_TAGS, recover=True, resolve_entities=False, no_network=True,
             load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True,
+            remove_blank_text=True,
             collect_ids=False)
 
     def warn(self, text: str) -> None:
@@ -259,6 +260,12 @@ class _Reader:
         self.errors_seen = count
         if count > self.limits.max_xml_errors:
             raise ReportParseError(f"XML too broken to read: more than {self.limits.max_xml_errors} errors")
+
+    def cut(self, text: str, number: int, tag: Any) -> str:
+        """``text`` cut to the field cap, with a warning."""
+        cap = self.limits.max_field_chars
+        self.warn(f"record {number}: <{_local(tag)}> longer than {cap} characters was cut")
+        return text[:cap]
 
     def text(self, element: Any, what: str) -> str | None:
         """The stripped text of ``element`` (``None`` if empty), cut to the field cap."""
@@ -418,10 +425,9 @@ def _record(element: Any, reader: _Reader) -> AggregateRecord | None:
     nodes = element.iter()
     next(nodes)  # the record itself
     for node in nodes:
-        tag = node.tag
-        code = codes.get(tag)
+        code = codes.get(node.tag)
         if code is None:
-            code = _code(tag)
+            code = _code(node.tag)
         if code <= _REASON:
             if code:
                 section = code
@@ -430,28 +436,34 @@ def _record(element: Any, reader: _Reader) -> AggregateRecord | None:
                     if reason is not None:
                         reasons.append(reason)
             continue
-        if section == _AUTH and code in (_DKIM, _SPF):
-            if len(auths) < 100:
-                current = ["dkim" if code == _DKIM else "spf", None, None, None, None, None]
-                auths.append(current)
-            else:
-                current = None
+        if section == _AUTH:
+            if code in (_DKIM, _SPF):
+                if len(auths) < 100:
+                    current = ["dkim" if code == _DKIM else "spf", None, None, None, None, None]
+                    auths.append(current)
+                else:
+                    current = None
+                continue
+            if current is None or code not in _AUTH_SLOT:
+                continue
+            text = node.text
+            if text:
+                text = text.strip()
+                if len(text) > cap:
+                    text = reader.cut(text, number, node.tag)
+                if code in (_RESULT, _SCOPE):
+                    text = text.lower()
+                elif code == _DOMAIN:
+                    text = text.rstrip(".").lower()
+            current[_AUTH_SLOT[code]] = text or None
             continue
         text = node.text
-        if text is not None:
-            text = text.strip() or None
-            if text is not None and len(text) > cap:
-                reader.warn(f"record {number}: <{_local(tag)}> longer than {cap} characters was cut")
-                text = text[:cap]
-        if section == _AUTH:
-            if current is not None and code in _AUTH_SLOT:
-                if text is not None:
-                    if code in (_RESULT, _SCOPE):
-                        text = text.lower()
-                    elif code == _DOMAIN:
-                        text = text.rstrip(".").lower() or None
-                current[_AUTH_SLOT[code]] = text
-            continue
+        if text:
+            text = text.strip()
+            if len(text) > cap:
+                text = reader.cut(text, number, node.tag)
+        if not text:
+            text = None
         if code == _SOURCE_IP:
             if source_ip is None and text is not None:
                 source_ip = reader.addresses.get(text)
