@@ -5,6 +5,7 @@
 #
 # - Debian packages: nsd (real DNS server for the live-resolver and audit tests),
 #   postfix + swaks (real MTA for the catch-all probe and the mail filter),
+#   postgresql (the report store's PostgreSQL tests), dovecot-imapd (IMAP ingest),
 #   chromium (the web pages are tested in a real browser through Playwright,
 #   which drives Debian's binary: Playwright's own browser download is not used).
 #   Installed with apt-get when missing and we are root; the tests start and stop
@@ -18,6 +19,8 @@ need=()
 command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need+=(nsd)
 command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
+ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
+command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 [ -x /usr/bin/chromium ] || need+=(chromium)
 if [ ${#need[@]} -gt 0 ]; then
     if [ "$(id -u)" = 0 ]; then

@@ -125,8 +125,10 @@ def test_several_from_domains_reported_worst_applies(cli, tmp_path, key):
     out = run_check(cli, tmp_path, signed(raw, key), dns, "--authserv-id", "mx.test")
     d = out["dmarc"]
     assert d["from_domains"] == ["example.com", "example.org"]
-    assert (d["result"], d["from_domain"]) == ("fail", "example.org")
-    assert {x["from_domain"]: x["result"] for x in d["domains"]} == {"example.com": "pass", "example.org": "fail"}
+    # two mailboxes: an ambiguous author, so the example.com pass is withdrawn and its p=reject applies
+    assert (d["result"], d["from_domain"], d["policy"]) == ("fail", "example.com", "reject")
+    assert {x["from_domain"]: x["result"] for x in d["domains"]} == {"example.com": "fail", "example.org": "fail"}
+    assert "ambiguous From" in out["authentication_results"]
 
 
 def test_rfc7489_mode_honours_pct(cli, tmp_path, key):

@@ -246,7 +246,9 @@ def test_several_from_domains_worst_applies():
     out = run(evaluate_dmarc(resolver(zone), msg, None, [dkim("example.org")]))
     assert out.from_domains == ("example.org", "example.com")
     assert (out.result, out.from_domain, out.policy) == ("fail", "example.com", "reject")
-    assert {d.from_domain: d.result for d in out.domains} == {"example.org": "pass", "example.com": "fail"}
+    # several mailboxes make the From ambiguous: the aligned pass for example.org is withdrawn (SPEC section 6)
+    assert {d.from_domain: d.result for d in out.domains} == {"example.org": "fail", "example.com": "fail"}
+    assert all("ambiguous From" in d.reason for d in out.domains)
     both_fail = run(evaluate_dmarc(resolver(zone), msg, None, []))
     assert (both_fail.from_domain, both_fail.policy) == ("example.com", "reject")  # strictest among equals
 
@@ -273,7 +275,7 @@ def test_hostile_many_from_domains_bounded():
     start = time.perf_counter()
     out = run(evaluate_dmarc(res, msg, None, [dkim(f"d{i}.example") for i in range(500)]))
     assert time.perf_counter() - start < 5
-    assert out.result in ("none", "pass")
+    assert out.result == "permerror" and "more than 20" in out.reason  # never a pass, no DNS work
     assert len(res.asked) <= 20 * (MAX_TREE_WALK_QUERIES + 1)
 
 

@@ -42,12 +42,13 @@ def test_paste_the_bundled_example_and_read_the_verdict(site, open_page, artifac
     w.page.get_by_role("button", name="Check this message").click()
     w.page.wait_for_load_state()
     verdict = w.page.inner_text("h1#verdict")
-    assert verdict == "FORGED - your account was not used"
+    # without DNS the answer rests on the provider's results only: medium, never worded as a certainty
+    assert verdict == "PROBABLY FORGED - your account was most likely not used"
     # the verdict comes first on the page, before the evidence and the advice
     order = w.page.eval_on_selector_all("main h1, main h2", "els => els.map(e => e.textContent.trim())")
     assert order[:3] == [verdict, "Why", "What to do"]
     assert "DNS was not looked up" in w.page.inner_text("main")
-    assert "Your account was not used to send it." in w.page.inner_text(".verdict")
+    assert "most likely forged" in w.page.inner_text(".verdict")
     shoot(w.page, artifacts, "02-diagnosis-pasted")
     w.assert_no_script()
 
@@ -107,7 +108,7 @@ def test_works_without_javascript(site, browser):
         page.fill("#message", example_message().decode())
         page.click("button[type=submit].primary")
         page.wait_for_load_state()
-        assert page.inner_text("h1#verdict") == "FORGED - your account was not used"
+        assert page.inner_text("h1#verdict") == "PROBABLY FORGED - your account was most likely not used"
     finally:
         ctx.close()
 

@@ -10,7 +10,7 @@ import pytest
 from tests.conftest import run_cli
 from tests.web.conftest import EXAMPLE, csrf_of, example_message
 
-from mailwarden.diagnose.wording import HEADLINES
+from mailwarden.diagnose.wording import headline
 from mailwarden.errors import InputError
 from mailwarden.web.answers import split_identities
 
@@ -30,7 +30,7 @@ def test_live_diagnosis_page_shows_exactly_what_the_cli_says(client):
                                           "authserv_id": AUTHSERV, "message": example_message().decode()})
     assert page.status_code == 200
     text = _text(page.text)
-    assert re.search(r'<h1 id="verdict">([^<]*)</h1>', page.text).group(1) == HEADLINES[cli["verdict"]]
+    assert re.search(r'<h1 id="verdict">([^<]*)</h1>', page.text).group(1) == headline(cli["verdict"], cli["confidence"])
     assert f"Confidence: {cli['confidence']}" in text
     for sentence in [cli["summary"], *cli["advice"], *(e["detail"] for e in cli["evidence"])]:
         assert " ".join(sentence.split()) in text

@@ -113,12 +113,16 @@ def _border_hop(message: Message) -> ReceivedHop | None:
 
     Loopback hops are content filters on the receiving host (amavis, spamd) and LMTP
     hops are the hand-off to the mailbox store: neither is the border client. Hops are
-    parsed lazily, at most 100 of them.
+    parsed lazily, at most 100 of them.  A hop that cannot be read one way only (its
+    HELO imitates the receiver's words) ends the search: the hops below it may all be
+    the sender's, so no client is taken from them.
     """
     from mailwarden.message.received import parse_received
 
     for index, value in enumerate(message.get_all("Received")[:100]):
         hop = parse_received(value, index)
+        if hop.ambiguity is not None:
+            return None
         if hop.ip and not _loopback(hop.ip) and hop.protocol != "LMTP":
             return hop
     return None

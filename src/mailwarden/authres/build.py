@@ -111,7 +111,8 @@ def dkim_entries(signatures: Iterable[Any]) -> list[ResultEntry]:
         b = _get(sig, "header_b")
         if b:
             props.append(("header.b", str(b)[:HEADER_B_LENGTH]))
-        comment = _get(sig, "reason") if result != "pass" else _key_comment(sig)
+        replay = _get(sig, "unsigned_fields") or _get(sig, "unsigned_bytes_after_l")
+        comment = _get(sig, "reason") if result != "pass" or replay else _key_comment(sig)
         entries.append(ResultEntry("dkim", result, comment, tuple(props)))
     return entries or [ResultEntry("dkim", "none", "no signatures")]
 

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 
 from mailwarden.errors import MessageError
 from mailwarden.message import Message, parse_message
+from mailwarden.message.encoded_words import text_codec
 
 MAX_DEPTH = 12
 MAX_PARTS = 500
@@ -125,16 +126,17 @@ def decode_transfer(body: bytes, encoding: str | None, limit: int = MAX_DECODED_
 
 def to_text(data: bytes, charset: str | None) -> str:
     """Bytes to text with the declared charset, falling back to UTF-8 then cp1252."""
-    if charset:
+    codec = text_codec(charset)  # sender text: NUL or a bytes codec is no charset
+    if codec:
         try:
-            return data.decode(charset.strip().lower(), "strict")
+            return data.decode(codec, "strict")
         except (LookupError, UnicodeDecodeError):
             pass
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
         try:
-            return data.decode(charset or "cp1252", "replace")
+            return data.decode(codec or "cp1252", "replace")
         except LookupError:
             return data.decode("cp1252", "replace")
 

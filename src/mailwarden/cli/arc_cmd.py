@@ -22,6 +22,10 @@ def verify(file: str, opts: Options) -> None:
 
     raw = read_input(file, what="message")
     # an empty input carries no ARC set: cv=none (ARC suite cv_empty), not an input error
+    if raw.strip():
+        from mailwarden.message.split import check_is_message
+
+        check_is_message(raw)
     message = parse_message(raw) if raw.strip() else Message((), None)
 
     async def job(resolver):

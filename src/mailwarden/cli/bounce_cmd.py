@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import click
 
-from mailwarden.cli.common import Options, dns_options, emit
+from mailwarden.cli.common import Options, dns_options, emit_each, error_item
 
 
 @click.command()
@@ -24,7 +24,8 @@ def bounce(file: str, me: tuple[str, ...], domains: tuple[str, ...], batv_key_fi
            opts: Options) -> None:
     """Recognise a bounce or auto-reply in FILE (- for stdin) and tell backscatter from real bounces."""
     from mailwarden.bounces import analyze_bounce, backscatter_verdict
-    from mailwarden.cli.common import read_message
+    from mailwarden.cli.common import read_messages
+    from mailwarden.errors import InputError
 
     for address in me:
         if "@" not in address:
@@ -34,22 +35,24 @@ def bounce(file: str, me: tuple[str, ...], domains: tuple[str, ...], batv_key_fi
         from mailwarden.bounces.batv import load_key
 
         key = load_key(batv_key_file)
-    message = read_message(file)
-    report = analyze_bounce(message)
-    verdict = None
-    if me or domains:
-        verdict = backscatter_verdict(report, me, domains, batv_key=key, now=opts.now, notification=message)
-    obj = report.to_json()
-    obj["verdict"] = verdict.verdict if verdict else None
-    obj["verdict_evidence"] = list(verdict.evidence) if verdict else []
+    items = []
+    for message in read_messages(file):
+        if isinstance(message, InputError):
+            items.append(error_item(message))
+            continue
+        report = analyze_bounce(message)
+        verdict = None
+        if me or domains:
+            verdict = backscatter_verdict(report, me, domains, batv_key=key, now=opts.now, notification=message)
+        obj = report.to_json()
+        obj["verdict"] = verdict.verdict if verdict else None
+        obj["verdict_evidence"] = list(verdict.evidence) if verdict else []
+        items.append((obj, lambda report=report, verdict=verdict, asked=bool(me or domains):
+                      _render(report, verdict, asked)))
+    emit_each(opts, items)
 
-    def human() -> None:
-        _render(report, verdict)
 
-    emit(opts, obj, human)
-
-
-def _render(report, verdict) -> None:
+def _render(report, verdict, asked: bool = True) -> None:
     labels = {
         "dsn": "a delivery status notification (RFC 3464 bounce)",
         "non-standard": "a bounce in a non-standard format",

@@ -7,7 +7,7 @@ import ipaddress
 
 import click
 
-from mailwarden.cli.common import Options, dns_options, emit, read_message
+from mailwarden.cli.common import Options, dns_options, emit_each, error_item, read_messages
 
 
 def _check_ip(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -44,15 +44,29 @@ def check(file: str, ip: str | None, helo: str | None, mail_from: str | None, au
           dmarc_mode: str, opts: Options) -> None:
     """Evaluate SPF, DKIM, ARC and DMARC for FILE (a path or - for standard input)."""
     from mailwarden.auth import Authenticator
+    from mailwarden.errors import InputError
 
-    message = read_message(file)
+    messages = read_messages(file)
 
     async def job(resolver):
+        results: list = []
         async with Authenticator(dns=resolver, authserv_id=authserv_id, dmarc_mode=dmarc_mode) as auth:
-            return await auth.authenticate(message, ip=ip, helo=helo, mail_from=mail_from, now=opts.now)
+            for message in messages:
+                if isinstance(message, InputError):
+                    results.append(message)
+                    continue
+                restart = getattr(resolver, "restart_deadline", None)
+                if restart is not None:
+                    restart()
+                results.append(await auth.authenticate(message, ip=ip, helo=helo, mail_from=mail_from,
+                                                       now=opts.now))
+        return results
 
-    result = opts.run(job)
-    emit(opts, result.to_json(), lambda: _human(result))
+    emit_each(opts, [error_item(r) if isinstance(r, InputError) else _item(r) for r in opts.run(job)])
+
+
+def _item(result):
+    return result.to_json(), lambda: _human(result)
 
 
 def _human(result) -> None:

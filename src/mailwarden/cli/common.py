@@ -59,6 +59,48 @@ class Options:
         return asyncio.run(runner())
 
 
+class AnswerTally:
+    """Wraps a resolver and counts questions answered and not answered (SERVFAIL, TIMEOUT).
+
+    A command whose every question went unanswered concluded nothing: it exits 3
+    with one line naming the resolver (SPEC section 3), instead of a verdict.
+    """
+
+    def __init__(self, inner: Resolver) -> None:
+        self.inner = inner
+        self.answered = 0
+        self.failed: dict[tuple[str, str], str] = {}
+
+    async def query(self, name: str, rdtype: str):
+        answer = await self.inner.query(name, rdtype)
+        if answer.failed:
+            self.failed.setdefault((answer.name, rdtype.upper()), answer.rcode.value)
+        else:
+            self.answered += 1
+        return answer
+
+    def restart(self) -> None:
+        """A new message: a new overall DNS deadline and a new tally."""
+        restart = getattr(self.inner, "restart_deadline", None)
+        if restart is not None:
+            restart()
+        self.answered = 0
+        self.failed = {}
+
+    def nothing_answered(self) -> bool:
+        return self.answered == 0 and bool(self.failed)
+
+    def describe_failure(self, nameserver: str | None) -> str:
+        names = [f"{n} {t} ({r})" for (n, t), r in self.failed.items()]
+        shown = ", ".join(names[:3]) + (f" and {len(names) - 3} more" if len(names) > 3 else "")
+        server = f"the DNS server {nameserver}" if nameserver else "the DNS resolver"
+        return (f"{server} answered none of the {len(names)} questions ({shown}) within the DNS deadline, "
+                "so nothing could be checked; retrying later (or with another --nameserver) may help")
+
+    async def aclose(self) -> None:
+        await self.inner.aclose()
+
+
 def dns_options(func: Callable[..., Any]) -> Callable[..., Any]:
     """Add the shared options; the wrapped function gets ``opts: Options``."""
 
@@ -93,10 +135,63 @@ def read_input(path: str, *, what: str = "input") -> bytes:
 
 
 def read_message(path: str) -> Message:
-    """Parse the message at ``path`` (``-`` = standard input)."""
+    """Parse the message at ``path`` (``-`` = standard input); exit 2 for input that is not a message."""
     from mailwarden.message import parse_message
+    from mailwarden.message.split import check_is_message
 
-    return parse_message(read_input(path, what="message"))
+    data = read_input(path, what="message")
+    check_is_message(data)
+    return parse_message(data)
+
+
+def read_messages(path: str) -> list[Message | InputError]:
+    """Every message in the file at ``path`` (an mbox or a digest holds several; SPEC section 3).
+
+    Input that is not a message at all raises :class:`InputError`; in a file of
+    several, a message that cannot be parsed is returned as its error, in place.
+    """
+    from mailwarden.message import parse_message
+    from mailwarden.message.split import check_is_message, split_messages
+
+    data = read_input(path, what="message")
+    check_is_message(data)
+    pieces = split_messages(data)
+    if len(pieces) == 1:
+        return [parse_message(pieces[0])]
+    found: list[Message | InputError] = []
+    for piece in pieces:
+        try:
+            found.append(parse_message(piece))
+        except InputError as exc:
+            found.append(exc)
+    return found
+
+
+def emit_each(opts: Options, items: list[tuple[Any, Callable[[], None]]]) -> None:
+    """Results of a file with several messages: JSON Lines with ``"index"`` (0-based), or each human
+    answer under a "Message N of M" line (SPEC section 3).  One item is emitted like :func:`emit`."""
+    if len(items) == 1:
+        emit(opts, items[0][0], items[0][1])
+        return
+    for index, (obj, human) in enumerate(items):
+        if opts.json:
+            line = json.dumps({"index": index, **obj}, ensure_ascii=False, default=_json_default)
+            sys.stdout.buffer.write(line.encode("utf-8", "backslashreplace") + b"\n")
+        else:
+            if index:
+                sys.stdout.write("\n")
+            sys.stdout.write(f"===== Message {index + 1} of {len(items)} =====\n")
+            sys.stdout.flush()
+            human()
+    sys.stdout.flush()
+
+
+def error_item(error: InputError) -> tuple[dict[str, Any], Callable[[], None]]:
+    """The result of a message of a multi-message file that could not be read."""
+    import click
+
+    text = f"This message could not be read: {error}"
+    return {"error": str(error)}, lambda: click.echo(text)
 
 
 def emit_json(obj: Any) -> None:

@@ -7,8 +7,16 @@ from typing import Any
 
 import click
 
-from mailwarden.cli.common import Options, dns_options, emit, read_input, read_message
-from mailwarden.diagnose.wording import HEADLINES, LABELS
+from mailwarden.cli.common import (
+    AnswerTally,
+    Options,
+    dns_options,
+    emit_each,
+    error_item,
+    read_input,
+    read_messages,
+)
+from mailwarden.diagnose.wording import LABELS, headline
 
 
 def _load_allowlist(path: str) -> Any:
@@ -26,7 +34,7 @@ def _wrap(text: str, indent: str = "  ", bullet: str = "- ") -> str:
 def render_human(diagnosis: Any) -> str:
     """Answer first, then why (evidence), then what to do - for a worried non-expert."""
     d = diagnosis
-    lines = [f"{HEADLINES[d.verdict]}  (confidence: {d.confidence})", ""]
+    lines = [f"{headline(d.verdict, d.confidence)}  (confidence: {d.confidence})", ""]
     lines += textwrap.wrap(d.summary, width=100)
     if d.sending_path == "authorized-third-party" and d.third_party:
         lines.append(f"Sent by: {d.third_party}")
@@ -50,11 +58,13 @@ def render_human(diagnosis: Any) -> str:
               help="authserv-id of your provider's Authentication-Results (e.g. mx.google.com); repeatable.")
 @click.option("--trusted-relay", "relays", multiple=True, metavar="HOST-or-CIDR",
               help="Your provider's inbound relay: host name, .domain or CIDR (repeatable).")
+@click.option("--trusted-sealer", "sealers", multiple=True, metavar="DOMAIN",
+              help="ARC sealer you trust (a mailing list or forwarder you use), e.g. lists.example.org; repeatable.")
 @click.option("--allowlist", "allowlist_file", metavar="FILE",
               help="Your spam filter's allowlist, to check for the allowlist trap.")
 @dns_options
 def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_ids: tuple[str, ...],
-             relays: tuple[str, ...], allowlist_file: str | None, opts: Options) -> None:
+             relays: tuple[str, ...], sealers: tuple[str, ...], allowlist_file: str | None, opts: Options) -> None:
     """Was my account used, or was my address forged?
 
     FILE is the message as it sits in your mailbox (full source, or only the
@@ -63,17 +73,40 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
     """
     if not me and not domains:
         raise click.UsageError("name yourself with --me ADDRESS and/or --domain DOMAIN")
+    from dataclasses import replace
+
     from mailwarden.diagnose.boundary import parse_trusted_relays
+    from mailwarden.diagnose.results import Evidence
     from mailwarden.diagnose.service import diagnose_message
+    from mailwarden.errors import DNSUnavailableError, InputError
 
     trusted_relays = parse_trusted_relays(relays)
     allowlist = _load_allowlist(allowlist_file) if allowlist_file else None
-    message = read_message(file)
+    messages = read_messages(file)
 
     async def job(resolver):
-        return await diagnose_message(resolver, message, me=me, domains=domains,
-                                      trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
-                                      allowlist=allowlist, now=opts.now)
+        tally = AnswerTally(resolver)
+        results: list = []
+        for message in messages:
+            if isinstance(message, InputError):
+                results.append(message)
+                continue
+            tally.restart()
+            result = await diagnose_message(tally, message, me=me, domains=domains,
+                                            trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
+                                            allowlist=allowlist, now=opts.now, trusted_sealers=sealers)
+            if tally.nothing_answered():
+                if result.verdict == "inconclusive" and len(messages) == 1:
+                    raise DNSUnavailableError(tally.describe_failure(opts.nameserver))
+                note = Evidence("dns", "unreachable", "DNS did not answer any question, so nothing could be "
+                                "re-checked: this answer rests only on what your provider recorded at delivery")
+                result = replace(result, evidence=(*result.evidence, note))
+            results.append(result)
+        return results
 
-    result = opts.run(job)
-    emit(opts, result.to_json(), lambda: click.echo(render_human(result)))
+    items = [error_item(r) if isinstance(r, InputError) else _item(r) for r in opts.run(job)]
+    emit_each(opts, items)
+
+
+def _item(result: Any) -> tuple[dict[str, Any], Any]:
+    return result.to_json(), lambda: click.echo(render_human(result))

@@ -61,6 +61,7 @@ def headers_summary(message) -> dict[str, Any]:
             "protocol": hop.protocol,
             "authenticated": hop.authenticated,
             "auth_user": hop.auth_user,
+            "ambiguity": hop.ambiguity,
             "timestamp": hop.timestamp.isoformat() if hop.timestamp else None,
         }
         for hop in message.received

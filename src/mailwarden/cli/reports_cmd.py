@@ -16,6 +16,10 @@ import click
 #: name -> (module, attribute, one-line help)
 SUBCOMMANDS: dict[str, tuple[str, str, str]] = {
     "parse": ("mailwarden.cli.reports_cmd", "parse", "Print what report files hold (no store)."),
+    "ingest": ("mailwarden.cli.reports_store_cmd", "ingest", "Store reports from files, folders or IMAP."),
+    "summary": ("mailwarden.cli.reports_store_cmd", "summary", "Who sends mail as your domain: the digest."),
+    "sources": ("mailwarden.cli.reports_store_cmd", "sources", "Every sending source with its kind and provider."),
+    "export": ("mailwarden.cli.reports_store_cmd", "export", "Write stored reports as JSON or CSV."),
 }
 
 

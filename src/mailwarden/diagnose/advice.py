@@ -75,8 +75,13 @@ def advise(d: Decision, f: Facts, posture: Posture) -> tuple[str, ...]:
     tips: list[str] = []
     v = d.verdict
     if v == "spoofed":
-        tips.append("Your password is not the problem: the message did not pass through your account. Do not "
-                    "reply, do not pay or click anything in it; mark it as spam or phishing.")
+        if d.confidence == "high":
+            tips.append("Your password is not the problem: the message did not pass through your account. Do "
+                        "not reply, do not pay or click anything in it; mark it as spam or phishing.")
+        else:
+            tips.append("Do not reply, do not pay or click anything in it; mark it as spam or phishing. Nothing "
+                        "shows that your account sent it, but the evidence is not complete: if you see other "
+                        "signs (messages in Sent you did not write, a login alert), change your password.")
         if posture.dmarc_policy in ("quarantine", "reject"):
             tips.append(f"{posture.domain} already asks receivers to {posture.dmarc_policy} such forgeries; "
                         f"this one reached you anyway, so ask your provider why its filter did not apply the "
@@ -97,6 +102,11 @@ def advise(d: Decision, f: Facts, posture: Posture) -> tuple[str, ...]:
                 "Look through Sent items for other messages you did not write, and warn their recipients.",
                 "Turn on two-factor authentication for the account.",
             ])
+    elif v == "forwarded" and d.reason == "forwarded-arc":
+        sealer = f.arc_sealers[0] if f.arc_sealers else "the forwarder"
+        tips.append(f"If you subscribe to {sealer} or forward your mail through it, nothing needs fixing. If you "
+                    f"have never heard of {sealer}, treat the message as forged: do not click links or "
+                    "answer it.")
     elif v == "forwarded":
         tips.append("Nothing to fix on your side: a forwarder, alias or list passed on a genuine message. If it "
                     "lands in spam, ask the forwarder to keep DKIM intact and to add ARC seals (RFC 8617).")
@@ -119,12 +129,21 @@ def advise(d: Decision, f: Facts, posture: Posture) -> tuple[str, ...]:
             if domains:
                 tips.append(f"Warn your users or colleagues about {', '.join(domains)}; consider registering "
                             "obvious look-alikes of your domain or reporting this one to its registrar.")
+    elif v == "unrelated" and f.bounce_imitation:
+        tips.append("It is dressed up as a bounce but comes from an ordinary sender: this is a common phishing "
+                    "trick. Do not click \"release\", \"retry\" or login links in it; delete it or report it as "
+                    "phishing.")
     elif v == "unrelated":
         tips.append("This message does not involve your address as sender; handle it as ordinary mail or spam.")
+    elif d.reason == "temperror":
+        tips.append("Run the same command again in an hour or so: DNS lookups that time out or fail are "
+                    "usually temporary. Until then, treat the message with care: do not click links or answer it.")
+        tips.append("If it keeps failing, the domain's name servers may be broken; its owner (or your mail "
+                    "provider) can check them.")
     else:
         if d.missing:
             tips.append("To decide, we need: " + "; ".join(d.missing) + ".")
         tips.append("Send the full original message (\"show original\" / \"view source\" in your mail program), "
-                    "not a forward, and run the diagnosis again; if DNS failed, retry later.")
+                    "not a forward, and run the diagnosis again.")
     tips.extend(_allowlist_advice(posture))
     return tuple(tips)

@@ -84,14 +84,19 @@ class TrustedRelays:
     def trusts_client_of(self, hop: ReceivedHop) -> bool:
         """True when the client that handed this hop over is a trusted relay.
 
-        The client's IP and the receiver-verified reverse DNS name count; the
-        HELO name alone counts only for hand-offs without a public address,
+        Only what the receiver wrote counts: the client's IP and verified
+        reverse DNS name from its TCP-info (a HELO literal ``[192.0.2.10]``
+        claims nothing).  The HELO name alone counts only for internal
+        hand-offs (a private or loopback address, or LMTP without one),
         because any sender can say ``HELO mx.provider.example``.
         """
-        if self.ip_matches(hop.ip) or self.name_matches(hop.reverse_dns):
+        if hop.ambiguity is not None:
+            return False  # a field that reads two ways vouches for nobody
+        if hop.tcp_info and (self.ip_matches(hop.ip) or self.name_matches(hop.reverse_dns)):
             return True
         if self.name_matches(hop.from_host) and hop.reverse_dns is None:
-            return hop.ip is None or is_local_address(hop.ip)
+            # an internal hand-off (loopback/private address, or LMTP/local without one)
+            return is_local_address(hop.ip) if hop.ip else hop.protocol in _INTERNAL_PROTOCOLS
         return False
 
 
@@ -127,6 +132,8 @@ def received_positions(message: Message) -> list[int]:
 
 
 def _is_internal(hop: ReceivedHop) -> bool:
+    if hop.ambiguity is not None:
+        return False  # unreadable: it may be the sender's, so it cannot be skipped as ours
     if hop.protocol in _INTERNAL_PROTOCOLS:
         return True
     if hop.ip_address is None:
@@ -139,6 +146,38 @@ def _host_matches(by_host: str | None, names: Iterable[str]) -> bool:
         return False
     by_host = by_host.lower().rstrip(".")
     return any(by_host == n.lower().rstrip(".") for n in names)
+
+
+def _org(host: str | None) -> str | None:
+    if not host:
+        return None
+    from mailwarden.psl import organizational_domain
+
+    host = host.lower().rstrip(".")
+    return organizational_domain(host) or host
+
+
+def _authserv_hop(hops: Sequence[ReceivedHop], ids: Sequence[str]) -> tuple[int | None, str]:
+    """The provider's inbound hop by its authserv-id host name *and* position.
+
+    The provider's fields sit above everything the sender wrote, so the walk
+    from the top passes only over internal hand-offs and hops whose client is
+    one of the provider's own hosts (receiver-verified name); the first hop
+    handed over by anyone else ends the provider's part, and a ``by`` naming
+    the provider further down was written by the sender.
+    """
+    orgs = {o for o in (_org(i) for i in ids) if o}
+    for i, hop in enumerate(hops):
+        if _host_matches(hop.by_host, ids):
+            return i, ""
+        if _is_internal(hop):
+            continue
+        client = hop.reverse_dns if hop.tcp_info else None
+        if client is None or _org(client) not in orgs:
+            return None, (f"Received header {i + 1} from the top was handed over by "
+                          f"{client or hop.ip or 'an unknown client'}, outside the trusted authserv-id's "
+                          "servers, before any header written by that host")
+    return None, "no Received header was written by the trusted authserv-id host"
 
 
 def envelope_sender(message: Message, trusted: Sequence[ReceivedHop]) -> str | None:
@@ -188,12 +227,11 @@ def find_boundary(
             index, method = None, "none"
             note = "no Received header mentions a --trusted-relay host"
     if index is None and trusted_authserv_ids:
-        for i, hop in enumerate(hops):
-            if _host_matches(hop.by_host, trusted_authserv_ids):
-                index, method = i, "authserv-id"
-                break
+        found, why = _authserv_hop(hops, trusted_authserv_ids)
+        if found is not None:
+            index, method = found, "authserv-id"
         else:
-            note = note or "no Received header was written by the trusted authserv-id host"
+            note = note or why
     if index is None and owner_mx_hosts:
         for i, hop in enumerate(hops):
             if _host_matches(hop.by_host, owner_mx_hosts):

@@ -80,6 +80,10 @@ class Disagreement:
                 "explanation": self.explanation}
 
 
+#: Internal sending paths -> the ``path`` values of SPEC section 6.
+_PATHS = {"provider-submission": "owner-account", "authorized-third-party": "third-party", "forwarder": "forwarder"}
+
+
 @dataclass(frozen=True)
 class Diagnosis:
     """The answer to "was my account used, or was my address forged?"."""
@@ -91,7 +95,7 @@ class Diagnosis:
     advice: tuple[str, ...]
     auth: dict[str, Any] = field(default_factory=dict)
     boundary: Boundary | None = None
-    sending_path: str | None = None  # provider-submission | authorized-third-party | None
+    sending_path: str | None = None  # provider-submission | authorized-third-party | forwarder | None
     third_party: str | None = None
     lookalikes: tuple[Lookalike, ...] = ()
     disagreements: tuple[Disagreement, ...] = ()
@@ -105,10 +109,18 @@ class Diagnosis:
         if self.confidence not in CONFIDENCES:
             raise ValueError(f"unknown confidence {self.confidence!r}")
 
+    @property
+    def path(self) -> str | None:
+        """SPEC section 6 ``path`` for ``authentic`` and ``forwarded`` (None for the other verdicts)."""
+        if self.verdict not in ("authentic", "forwarded"):
+            return None
+        return _PATHS.get(self.sending_path or "", "forwarder" if self.verdict == "forwarded" else "unknown")
+
     def to_json(self) -> dict[str, Any]:
         """The JSON object of SPEC section 6 (with extra fields that help a support agent)."""
         return {
             "verdict": self.verdict,
+            "path": self.path,
             "confidence": self.confidence,
             "summary": self.summary,
             "evidence": [e.to_json() for e in self.evidence],

@@ -30,6 +30,7 @@ from mailwarden.diagnose.thirdparty import name_dkim_selector, name_spf_include
 from mailwarden.diagnose.verdict import Facts, OriginalFacts, decide, summarize
 from mailwarden.dns.base import Resolver
 from mailwarden.errors import InputError
+from mailwarden.message.addresses import Address
 from mailwarden.message.authres import AuthenticationResults, parse_authentication_results
 from mailwarden.message.model import Message
 from mailwarden.message.received import ReceivedHop
@@ -203,6 +204,20 @@ def _submission_hop(hops: Iterable[ReceivedHop], provider_orgs: set[str], owner_
     return None
 
 
+#: Header fields a reader sees: an unsigned instance of one of them is content the signer never wrote.
+_VISIBLE_FIELDS = ("from", "subject", "to", "cc", "date", "reply-to", "sender", "content-type")
+
+
+def _unsigned_content(sig: Any) -> str | None:
+    """What a passing signature leaves unsigned that the reader sees, in words (None: nothing)."""
+    parts = [f"an extra {name.title()} field" for name in getattr(sig, "unsigned_fields", ()) or ()
+             if name in _VISIBLE_FIELDS]
+    after_l = getattr(sig, "unsigned_bytes_after_l", None)
+    if after_l:
+        parts.append(f"the end of the body ({after_l} bytes after l=)")
+    return " and ".join(parts) or None
+
+
 def _client_name(hop: ReceivedHop | None) -> str | None:
     if hop is None:
         return None
@@ -316,13 +331,15 @@ async def diagnose_message(
     trusted_relays: Sequence[str] | TrustedRelays = (),
     allowlist: Any = None,
     now: float | None = None,
+    trusted_sealers: Sequence[str] = (),
 ) -> Diagnosis:
     """Diagnose ``message`` as received in the owner's mailbox (SPEC section 6).
 
     ``me``/``domains`` name the owner; ``trusted_authserv_ids`` the provider's
     Authentication-Results host(s); ``trusted_relays`` host names, ``.domains`` or
     CIDRs of the provider's inbound relays; ``allowlist`` a parsed allowlist
-    (:class:`mailwarden.allowlist.results.ParsedAllowlist`) to look for the allowlist trap.
+    (:class:`mailwarden.allowlist.results.ParsedAllowlist`) to look for the allowlist trap;
+    ``trusted_sealers`` ARC sealer domains the owner trusts (a list or forwarder they use).
     """
     addresses = [a.strip().lower() for a in me if a.strip()]
     for a in addresses:
@@ -337,9 +354,19 @@ async def diagnose_message(
     evidence: list[Evidence] = []
 
     # Who the message claims to be from.
-    froms = message.from_addresses
+    from_field = message.from_field
+    froms = from_field.addresses
     claimed = [a for a in froms if a.domain and is_owner_domain(a.domain, owner_domains)]
+    if from_field.ambiguity is not None and not claimed:
+        # another program may show the owner's address: the message claims it all the same
+        claimed = [Address("", "(ambiguous)", d) for d in from_field.other_domains
+                   if is_owner_domain(d, owner_domains)][:1]
     from_domain = claimed[0].domain if claimed else next((a.domain for a in froms if a.domain), None)
+    if from_field.ambiguity is not None:
+        readings = ", ".join(from_field.other_domains[:5]) or "no domain"
+        evidence.append(Evidence("from", "ambiguous",
+                                 f"ambiguous sender: {from_field.ambiguity}; programs can disagree about who "
+                                 f"sent it (domains it could be read as: {readings}), so nothing can vouch for it"))
     if froms:
         shown = ", ".join(str(a) for a in froms[:5])
         evidence.append(Evidence("from", "owner" if claimed else "other",
@@ -393,11 +420,18 @@ async def diagnose_message(
     # Bounces and auto-replies.
     notification = None
     original_facts = None
+    imitation = False
     if not claimed:
         from mailwarden.bounces import analyze_bounce
 
         report = analyze_bounce(message)
-        if report.kind not in ("none", "feedback-report"):
+        if report.kind not in ("none", "feedback-report") and not _bounce_structure(message, boundary, report):
+            imitation = True
+            evidence.append(Evidence(
+                "notification", "imitation",
+                "it is worded like a bounce, but it is not one: it has a real sender and no delivery report "
+                "written by a mail server (a common phishing disguise)"))
+        elif report.kind not in ("none", "feedback-report"):
             notification = report.kind
             evidence.append(Evidence("notification", report.kind,
                                      f"this is a {'bounce' if report.is_bounce else report.kind} "
@@ -411,13 +445,15 @@ async def diagnose_message(
     engines = await _run_engines(resolver, message, boundary, from_domain, bool(claimed), posture_domain, now)
     facts, disagreements = _facts(message, boundary, provider, engines, from_domain, bool(claimed),
                                   owner_domains, provider_orgs, len(froms), evidence,
-                                  quiet=notification is not None)
+                                  quiet=notification is not None,
+                                  trusted_sealers=frozenset(o for o in (_org(t) for t in trusted_sealers) if o))
     lookalikes = find_lookalikes(froms, addresses, owner_domains) if not claimed else ()
     for x in lookalikes:
         evidence.append(Evidence("lookalike", x.kind, x.detail))
     from dataclasses import replace
 
-    facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts)
+    facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts,
+                    bounce_imitation=imitation, from_ambiguity=from_field.ambiguity)
     decision = decide(facts)
     posture = _posture(engines, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
     if posture.allowlisted:
@@ -458,13 +494,75 @@ def _posture(engines: _Engines, domain: str | None, allowlisted: tuple[str, ...]
     return Posture(domain, record, p, known, spf_all, allowlisted)
 
 
+def _bounce_structure(message: Message, boundary: Boundary, report: Any) -> bool:
+    """A bounce needs the structure a mail server gives it, not only its words (RFC 3464, RFC 5321 section 4.5.5).
+
+    A delivery-status report, a null envelope sender, or a body in a known mail
+    server's layout; an auto-reply (RFC 3834) is recognised by its own headers.
+    Keywords alone ("undelivered", "could not be delivered") are what phishing copies.
+    """
+    if report.kind in ("dsn", "delivery-success", "autoreply"):
+        return True
+    if boundary.mail_from == "" or (boundary.mail_from is None and message.return_path == ""):
+        return True
+    return report.mta is not None
+
+
+def _arc_sealers(message: Message) -> tuple[str, ...]:
+    """``d=`` of every ARC-Seal, newest (highest ``i=``) first (RFC 8617 section 4.1.3)."""
+    found: list[tuple[int, str]] = []
+    for value in message.get_all("ARC-Seal")[:50]:
+        d = re.search(r"(?:^|;)\s*d\s*=\s*([A-Za-z0-9.-]+)", value)
+        i = re.search(r"(?:^|;)\s*i\s*=\s*([0-9]{1,2})", value)
+        if d:
+            found.append((int(i.group(1)) if i else 0, d.group(1).lower().rstrip(".")))
+    return tuple(d for _, d in sorted(found, key=lambda x: -x[0]))
+
+
+def _temperrors(e: _Engines, theirs: Sequence[Outcome], from_domain: str | None) -> tuple[str, ...]:
+    """Owner-domain lookups that did not answer: ours, unless the provider recorded a definite
+    result for that method at delivery, and the provider's own recorded temperrors (RFC 8601 section 2.7)."""
+    ours: list[str] = []
+    if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
+            e.spf is not None and e.spf.result == "temperror" and aligned(e.spf.domain, from_domain)):
+        ours.append("spf")
+    if "dkim" in e.timeouts or any(s.result == "temperror" and aligned(s.domain, from_domain) for s in e.dkim):
+        ours.append("dkim")
+    if "dmarc" in e.timeouts or (e.policy is not None and e.policy.status == "temperror") or (
+            e.dmarc is not None and e.dmarc.result == "temperror"):
+        ours.append("dmarc")
+    if "arc" in e.timeouts:
+        ours.append("arc")
+
+    def relevant(t: Outcome) -> bool:
+        if t.method == "spf":
+            return t.domain is None or aligned(t.domain, from_domain)
+        return t.method == "dmarc" or (t.method == "dkim" and aligned(t.domain, from_domain))
+
+    definite = {t.method for t in theirs if relevant(t) and t.result not in ("temperror", "none")}
+    if any(t.method == "dmarc" and t.result in ("pass", "fail") for t in theirs):
+        definite |= {"spf", "dkim"}  # the provider's DMARC result already weighed aligned SPF and DKIM
+    recorded = [t.method for t in theirs if relevant(t) and t.result == "temperror"]
+    kept = [m for m in ours if m not in definite or m == "arc"] + recorded
+    return tuple(dict.fromkeys(m for m in ("spf", "dkim", "dmarc", "arc") if m in kept))
+
+
 def _facts(
     message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Engines,
     from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
-    from_count: int, evidence: list[Evidence], *, quiet: bool = False,
+    from_count: int, evidence: list[Evidence], *, quiet: bool = False, trusted_sealers: frozenset[str] = frozenset(),
 ) -> tuple[Facts, tuple[Any, ...]]:
+    from mailwarden.dmarc.evaluate import domain_result_for, identifier_aligned
+
     body_present = message.body is not None
     theirs = provider_outcomes(provider)
+    # Identifier alignment is the DMARC evaluation's own (adkim/aspf, psd, tree walk): one definition,
+    # so the verdict never contradicts the DMARC result it quotes.
+    owner_dmarc = domain_result_for(e.dmarc, from_domain)
+
+    def dmarc_aligned(other: str | None, kind: str) -> bool:
+        return identifier_aligned(owner_dmarc, other, kind)
+
     ours: list[Outcome] = []
     if e.spf is not None:
         ours.append(Outcome("spf", e.spf.result, e.spf.domain))
@@ -484,11 +582,14 @@ def _facts(
                                  + (f" (matched {e.spf.mechanism})" if e.spf.mechanism else "")
                                  + (f" - {e.spf.problem}" if e.spf.problem else "")
                                  + (" - that is the sender's own domain, not yours, so this says nothing about "
-                                    "your address" if claims_owner and not aligned(e.spf.domain, from_domain)
+                                    "your address" if claims_owner and not dmarc_aligned(e.spf.domain, "spf")
                                     else "")))
     spf_result = their_spf.result if their_spf else (e.spf.result if e.spf else None)
     spf_domain = (their_spf.domain if their_spf and their_spf.domain else (e.spf.domain if e.spf else None))
-    spf_aligned_pass = spf_result == "pass" and aligned(spf_domain, from_domain)
+    if their_spf is not None:
+        spf_aligned_pass = spf_result == "pass" and dmarc_aligned(spf_domain, "spf")
+    else:
+        spf_aligned_pass = owner_dmarc is not None and owner_dmarc.alignment.spf
 
     owner_spf = e.owner_spf
     boundary_authorized: bool | None = None
@@ -497,27 +598,38 @@ def _facts(
         if owner_spf is not e.spf:
             evidence.append(Evidence("spf-owner", owner_spf.result,
                                      f"is {boundary.ip} authorized to send for {from_domain}? {owner_spf.result}"))
-    elif their_spf is not None and aligned(their_spf.domain, from_domain) and their_spf.result != "temperror":
+    elif their_spf is not None and dmarc_aligned(their_spf.domain, "spf") and their_spf.result != "temperror":
         boundary_authorized = their_spf.result == "pass"
 
     # DKIM: a pass by us or by the provider for an aligned domain.
     passes: dict[str, None] = {}
     owner_signed = False
     unverifiable = False
+    replays: dict[str, None] = {}
+    replayed_keys: set[tuple[str | None, str | None]] = set()
     for s in e.dkim:
-        is_aligned = aligned(s.domain, from_domain)
+        is_aligned = dmarc_aligned(s.domain, "dkim")
         owner_signed = owner_signed or is_aligned
         usable = body_present or s.result != "fail"
         evidence.append(Evidence("dkim", s.result if usable else "unverifiable",
                                  f"re-checked signature d={s.domain} s={s.selector}"
                                  + (f": {s.reason}" if s.reason else "")
                                  + ("" if usable else " (no body was given, the body hash cannot be checked)")))
-        if is_aligned and s.result == "pass" and usable:
+        unsigned = _unsigned_content(s)
+        if is_aligned and s.result == "pass" and unsigned:
+            replays.setdefault(f"{s.domain} (selector {s.selector})", None)
+            replayed_keys.add((s.domain, s.selector))
+            evidence.append(Evidence("dkim-replay", "unsigned-content",
+                                     f"the signature d={s.domain} verifies, but {unsigned} is not covered by it: "
+                                     "anyone holding a copy of a signed message can add that (RFC 6376 section 8), "
+                                     "so it does not vouch for what you see"))
+        elif is_aligned and s.result == "pass" and usable:
             passes.setdefault(f"{s.domain} (selector {s.selector})", None)
         if is_aligned and not usable:
             unverifiable = True
     for t in theirs:
-        if t.method == "dkim" and t.result == "pass" and aligned(t.domain, from_domain):
+        if (t.method == "dkim" and t.result == "pass" and dmarc_aligned(t.domain, "dkim")
+                and (t.domain, t.selector) not in replayed_keys):
             passes.setdefault(f"{t.domain} (selector {t.selector or '?'})", None)
             owner_signed = True
     if not e.dkim and not quiet and not any(t.method == "dkim" and t.result not in ("none",) for t in theirs):
@@ -543,16 +655,7 @@ def _facts(
                     f"aligned SPF pass: {yes[e.dmarc.alignment.spf]}, aligned DKIM pass: {yes[e.dmarc.alignment.dkim]}")
         evidence.append(Evidence("dmarc", e.dmarc.result, text))
 
-    temperror: list[str] = []
-    if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
-            e.spf is not None and e.spf.result == "temperror" and aligned(e.spf.domain, from_domain)):
-        temperror.append("spf")
-    if "dkim" in e.timeouts or any(s.result == "temperror" and aligned(s.domain, from_domain) for s in e.dkim):
-        temperror.append("dkim")
-    if "dmarc" in e.timeouts or (e.policy is not None and e.policy.status == "temperror"):
-        temperror.append("dmarc")
-    if "arc" in e.timeouts:
-        temperror.append("arc")
+    temperror = _temperrors(e, theirs, from_domain)
     for t in e.timeouts:
         evidence.append(Evidence(t, "timeout", f"the {t.upper()} check did not finish in time (DNS timeout)"))
 
@@ -560,10 +663,17 @@ def _facts(
     client = _client_name(boundary.hop)
     provider_client = bool(client and _org(client) in provider_orgs)
     signs: list[str] = []
-    if message.header_fields("ARC-Seal"):
-        sealers = sorted({m.group(1) for v in message.get_all("ARC-Seal")[:50]
-                          for m in [re.search(r"\bd\s*=\s*([A-Za-z0-9.-]+)", v)] if m})
-        signs.append(f"ARC-sealed by {', '.join(sealers) or 'an intermediary'}")
+    sealers = _arc_sealers(message)
+    arc_provider_pass = any(t.method == "arc" and t.result == "pass" for t in theirs)
+    sealer_trusted = bool(sealers) and (_org(sealers[0]) in provider_orgs or _org(sealers[0]) in trusted_sealers)
+    if sealers:
+        signs.append(f"ARC-sealed by {', '.join(dict.fromkeys(sealers))}")
+        if arc_owner and not sealer_trusted:
+            evidence.append(Evidence(
+                "arc-sealer", "unknown",
+                f"{sealers[0]} wrote the ARC record of the earlier check; it is not your provider or a sealer "
+                "you named with --trusted-sealer, so its word is only as good as {sealers[0]} itself"
+                .replace("{sealers[0]}", sealers[0])))
     if boundary.mail_from and _SRS.match(boundary.mail_from):
         signs.append(f"the envelope sender was rewritten by SRS ({boundary.mail_from})")
     if message.get("List-Id") or message.get("List-Post"):
@@ -589,7 +699,7 @@ def _facts(
         else:
             third_party = _spf_third_party(e.spf if spf_aligned_pass else e.owner_spf, provider_orgs)
             if third_party is None and passes and not _via_provider_spf(e.owner_spf, provider_orgs):
-                s = next((s for s in e.dkim if s.result == "pass" and aligned(s.domain, from_domain)), None)
+                s = next((s for s in e.dkim if s.result == "pass" and dmarc_aligned(s.domain, "dkim")), None)
                 if s is not None and boundary_authorized is False:
                     third_party = name_dkim_selector(s.domain, s.selector)
             if third_party:
@@ -609,8 +719,9 @@ def _facts(
         spf_aligned_pass=spf_aligned_pass, spf_result=spf_result, spf_domain=spf_domain,
         boundary_authorized=boundary_authorized, dmarc_result=dmarc_result,
         dmarc_policy=e.dmarc.policy if e.dmarc is not None else None, arc_owner_pass=arc_owner,
+        arc_provider_pass=arc_provider_pass, arc_sealers=sealers, arc_sealer_trusted=sealer_trusted,
         temperror=tuple(temperror), forwarding_signs=tuple(signs), provider_submission=submission is not None,
-        third_party=third_party, provider_client=provider_client,
+        third_party=third_party, provider_client=provider_client, dkim_replay=tuple(replays),
     )
     return facts, disagreements
 

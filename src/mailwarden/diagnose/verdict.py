@@ -68,13 +68,19 @@ class Facts:
     dmarc_result: str | None = None
     dmarc_policy: str | None = None
     arc_owner_pass: bool = False  # a valid ARC chain whose first hop saw an aligned pass
-    temperror: tuple[str, ...] = ()  # which owner-domain lookups failed (spf, dkim, dmarc)
+    arc_provider_pass: bool = False  # the provider's own trusted Authentication-Results recorded arc=pass
+    arc_sealers: tuple[str, ...] = ()  # d= of the ARC-Seal fields, topmost first
+    arc_sealer_trusted: bool = False  # the newest sealer is the provider's own or one the owner trusts
+    temperror: tuple[str, ...] = ()  # owner-domain lookups that failed, ours or recorded by the provider
     forwarding_signs: tuple[str, ...] = ()
     provider_submission: bool = False
     third_party: str | None = None
     provider_client: bool = False  # the boundary client is one of the provider's own hosts
+    from_ambiguity: str | None = None  # why the From can be read as more than one author
+    dkim_replay: tuple[str, ...] = ()  # owner signatures that verify but leave visible content unsigned
     # bounces and auto-replies
     notification: str | None = None  # dsn | non-standard | autoreply | ... (None: not a notification)
+    bounce_imitation: bool = False  # worded like a bounce without a bounce's structure
     original: OriginalFacts | None = None
 
 
@@ -83,7 +89,7 @@ class Decision:
     verdict: str
     confidence: str
     reason: str  # a short key for the summary and tests
-    path: str | None = None  # provider-submission | authorized-third-party
+    path: str | None = None  # provider-submission | authorized-third-party | forwarder
     missing: tuple[str, ...] = ()
 
 
@@ -120,12 +126,18 @@ def decide(f: Facts) -> Decision:
 
 
 def _decide_owner(f: Facts) -> Decision:
+    if f.from_ambiguity is not None:
+        # SPEC section 6, "Adversarial input": an author two parsers read differently is never vouched for
+        if f.dkim_aligned_pass or f.spf_aligned_pass:
+            return Decision("inconclusive", "low", "ambiguous-from",
+                            missing=(f"a From field with one reading (this one has {f.from_ambiguity})",))
+        return Decision("spoofed", "medium", "ambiguous-from")
     dkim_pass = bool(f.dkim_aligned_pass)
     if dkim_pass or f.spf_aligned_pass:
         outside = f.boundary_authorized is False and not f.provider_client
         if outside and (dkim_pass or f.arc_owner_pass) and (f.forwarding_signs or f.arc_owner_pass):
             confidence = "high" if dkim_pass and f.forwarding_signs else "medium"
-            return Decision("forwarded", confidence, "forwarded")
+            return Decision("forwarded", confidence, "forwarded", path="forwarder")
         if f.provider_submission:
             path = "provider-submission"
         elif f.third_party or outside:
@@ -137,20 +149,28 @@ def _decide_owner(f: Facts) -> Decision:
         if not f.boundary_found and not f.provider_results:
             confidence = "low"
         return Decision("authentic", confidence, "aligned-pass", path=path)
+    if f.arc_owner_pass and f.boundary_authorized is not True and not f.provider_client:
+        # RFC 8617 section 7.2: an intact chain carries the first hop's results past a modifying
+        # forwarder. The sealer wrote them: only the provider's arc=pass or a trusted sealer earns medium.
+        confidence = "medium" if f.arc_provider_pass or f.arc_sealer_trusted else "low"
+        return Decision("forwarded", confidence, "forwarded-arc", path="forwarder")
     missing: list[str] = []
     if f.temperror:
-        missing.append(f"DNS answers for {f.from_domain} ({', '.join(f.temperror)} lookups failed)")
+        missing.append(f"DNS answers for {f.from_domain} ({_lookups(f.temperror)} did not answer)")
     if f.dkim_unverifiable and not f.provider_results:
         missing.append("the message body (needed to verify the DKIM signature)" if not f.body_present
                        else "a verifiable DKIM result")
     no_path = not f.boundary_found and not f.provider_results
     if no_path:
         missing.append("the Received header written by your provider (or its Authentication-Results)")
-    if f.temperror and not f.provider_results:
+    if f.temperror:
         return Decision("inconclusive", "low", "temperror", missing=tuple(missing))
     if (f.dkim_unverifiable and not f.provider_results) or no_path:
         return Decision("inconclusive", "low", "missing-evidence", missing=tuple(missing))
     strong_fail = f.spf_result in ("fail", "softfail", "neutral", "none") or f.boundary_authorized is False
+    if f.dkim_replay:
+        # A genuine signature re-sent with content it does not cover (RFC 6376 section 8.15 and l=).
+        return Decision("spoofed", "medium", "dkim-replay")
     if f.dkim_owner_signed:
         # A broken owner signature may be a modified genuine message: forgery is likely, not certain.
         return Decision("spoofed", "medium", "no-aligned-pass-signature-failed")
@@ -159,35 +179,86 @@ def _decide_owner(f: Facts) -> Decision:
     return Decision("spoofed", "medium", "no-aligned-pass")
 
 
+_LOOKUP_NAMES = {"spf": "the SPF record", "dkim": "the DKIM key", "dmarc": "the DMARC record",
+                 "arc": "the ARC keys"}
+
+
+def _lookups(kinds: tuple[str, ...]) -> str:
+    names = [_LOOKUP_NAMES.get(k, k) for k in kinds]
+    return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+
+
 def summarize(d: Decision, f: Facts, owner: str) -> str:
     """The answer first, in one or two plain sentences."""
     domain = f.from_domain or owner
+    if d.verdict == "spoofed" and d.reason == "ambiguous-from":
+        return (f"Your address was most likely forged: the sender field of this message is built so that "
+                f"different programs show different senders, one of them {domain}. Genuine mail is never "
+                f"written that way, and nothing vouches that your account sent it.")
+    if d.verdict == "spoofed" and d.reason == "dkim-replay":
+        return (f"Your address was misused: this message carries a genuine {domain} signature, but the sender "
+                f"field, subject or text you see is not covered by it - someone re-sent an old signed message "
+                f"with their own content. It does not show that your account sent this message.")
     if d.verdict == "spoofed":
-        return (f"Your address was forged: this message claims to come from {domain}, but it was not sent "
-                f"by any server that {domain} authorizes. Your account was not used to send it.")
+        if d.confidence == "high":
+            return (f"Your address was forged: this message claims to come from {domain}, but it was not sent "
+                    f"by any server that {domain} authorizes. Your account was not used to send it.")
+        why = (f" It carries a {domain} signature that no longer checks out, which can also happen when a "
+               "genuine message is changed on the way." if d.reason == "no-aligned-pass-signature-failed" else
+               " The evidence points that way but is not complete, so this is not certain.")
+        return (f"Your address was most likely forged: this message claims to come from {domain}, but nothing "
+                f"shows that a server {domain} authorizes sent it.{why}")
+    sure = d.confidence == "high"
     if d.verdict == "authentic":
+        really = "really was" if sure else "was most likely"
         if d.path == "provider-submission":
-            return (f"This message really was sent through your account: it was submitted with a login at your "
+            return (f"This message {really} sent through your account: it was submitted with a login at your "
                     f"mail provider and passed authentication for {domain}. If you did not write it, someone "
                     f"else is using your account.")
         who = f" ({f.third_party})" if f.third_party else ""
-        return (f"This message really was sent by a server authorized for {domain}{who}. If nobody in your "
+        return (f"This message {really} sent by a server authorized for {domain}{who}. If nobody in your "
                 f"organization sent it, that account or service is being misused.")
     if d.verdict == "forwarded":
-        return (f"This is a genuine {domain} message that reached you through a forwarder, alias or mailing "
-                f"list; nothing was forged.")
+        if d.reason == "forwarded-arc":
+            sealer = f.arc_sealers[0] if f.arc_sealers else "the forwarder"
+            text = (f"This looks like a genuine {domain} message passed on by a forwarder or mailing list "
+                    f"({sealer}). The list changed it, so its own signature no longer checks, but {sealer} "
+                    f"recorded that it passed authentication for {domain} when it arrived there.")
+            if not f.arc_sealer_trusted:
+                text += (f" That record is only as trustworthy as {sealer}: if you do not know {sealer} or "
+                         "are not subscribed to it, treat the message as forged.")
+            return text
+        if sure:
+            return (f"This is a genuine {domain} message that reached you through a forwarder, alias or "
+                    "mailing list; nothing was forged.")
+        return (f"This is most likely a genuine {domain} message that reached you through a forwarder, alias "
+                "or mailing list.")
     if d.verdict == "backscatter":
-        return ("This is backscatter: a bounce or auto-reply about a message you never sent. Someone forged "
-                "your address on spam; the receiving server then replied to you.")
+        if sure:
+            return ("This is backscatter: a bounce or auto-reply about a message you never sent. Someone forged "
+                    "your address on spam; the receiving server then replied to you.")
+        return ("This is most likely backscatter: a bounce or auto-reply about a message you did not send. The "
+                "returned message shows no trace of your mail provider, so someone probably forged your "
+                "address on spam and the receiving server replied to you.")
     if d.verdict == "bounce":
-        return ("This is a real bounce: the returned message was sent from your account, and the receiving "
-                "server could not deliver it.")
+        if sure:
+            return ("This is a real bounce: the returned message was sent from your account, and the receiving "
+                    "server could not deliver it.")
+        return ("This is probably a real bounce: the returned message passed through your mail provider, but "
+                "its authentication could not be confirmed, and the receiving server could not deliver it.")
     if d.verdict == "lookalike":
         ranked = sorted(f.lookalikes, key=lambda x: x.kind == "display-name")
         what = ranked[0].detail if ranked else "the sender imitates your domain"
-        return (f"This message imitates you but does not come from your domain: {what}. Your account was not "
-                f"used.")
+        if sure:
+            return (f"This message imitates you but does not come from your domain: {what}. Your account was "
+                    "not used.")
+        return (f"This message probably imitates you; it does not come from your domain: {what}. Your account "
+                "was not used.")
     if d.verdict == "unrelated":
         return f"This message does not claim to come from you ({domain or 'no sender'}); it is ordinary mail or spam."
+    if d.reason == "temperror":
+        return (f"We cannot tell yet whether this message was forged or really sent: the DNS lookups it "
+                f"depends on ({_lookups(f.temperror)} of {domain}) did not answer. This is usually "
+                "temporary; run the same check again later.")
     reason = "; ".join(d.missing) if d.missing else "the evidence is incomplete"
     return f"We cannot tell whether this message was forged or really sent. Missing: {reason}."

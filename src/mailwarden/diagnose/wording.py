@@ -15,8 +15,26 @@ HEADLINES = {
     "bounce": "REAL BOUNCE - about mail you did send",
     "lookalike": "LOOK-ALIKE - imitates your address, not sent from your domain",
     "unrelated": "UNRELATED - does not claim to come from you",
-    "inconclusive": "INCONCLUSIVE - not enough evidence",
+    "inconclusive": "CANNOT TELL YET - not enough evidence",
 }
+
+#: The headline when the confidence is not high: never phrased as a certainty.
+UNSURE_HEADLINES = {
+    "spoofed": "PROBABLY FORGED - your account was most likely not used",
+    "authentic": "PROBABLY REALLY SENT - most likely through an authorized server",
+    "forwarded": "PROBABLY FORWARDED - check that you know the forwarder or list",
+    "backscatter": "PROBABLY BACKSCATTER - most likely a bounce about mail you did not send",
+    "bounce": "PROBABLY A REAL BOUNCE - most likely about mail you did send",
+    "lookalike": "PROBABLY A LOOK-ALIKE - imitates your address, not sent from your domain",
+    "unrelated": "PROBABLY UNRELATED - does not seem to claim to come from you",
+}
+
+
+def headline(verdict: str, confidence: str) -> str:
+    """The first line: the answer, worded as surely as the evidence allows."""
+    if confidence == "high" or verdict not in UNSURE_HEADLINES:
+        return HEADLINES[verdict]
+    return UNSURE_HEADLINES[verdict]
 
 #: Plain labels for the evidence checks in the human output.
 LABELS = {
@@ -27,4 +45,5 @@ LABELS = {
     "original-dkim": "Returned message DKIM", "original-trace": "Returned message route",
     "allowlist": "Allowlist", "crosscheck-spf": "Re-check vs provider", "crosscheck-dkim": "Re-check vs provider",
     "crosscheck-dmarc": "Re-check vs provider", "crosscheck-arc": "Re-check vs provider",
+    "arc-sealer": "Who vouched for it", "dns": "DNS",
 }

@@ -113,13 +113,15 @@ def load_public_key(key_type: str, p: str) -> tuple[Any, int]:
 
     if len(der) > MAX_RSA_BITS // 8 + 64:
         raise RecordSyntaxError(f"key record: p= is {len(der)} bytes, larger than a {MAX_RSA_BITS}-bit key")
+    from cryptography.exceptions import UnsupportedAlgorithm
+
     try:
         key = load_der_public_key(der)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, UnsupportedAlgorithm):  # the sender's DNS may name any algorithm
         pem = b"-----BEGIN RSA PUBLIC KEY-----\n" + base64.encodebytes(der) + b"-----END RSA PUBLIC KEY-----\n"
         try:
             key = load_pem_public_key(pem)
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, UnsupportedAlgorithm):
             raise RecordSyntaxError("key record: p= is not a valid RSA public key") from None
     if not isinstance(key, RSAPublicKey):
         raise RecordSyntaxError("key record: p= is not an RSA key although k=rsa")

@@ -18,6 +18,10 @@ class DKIMSignatureResult:
       temperror (DNS failure) | permerror (no usable key: missing, revoked, too short...).
     * ``unsigned_bytes_after_l``: canonical body bytes after the ``l=`` count that
       the signature does not cover (content anyone could have appended).
+    * ``unsigned_fields``: signed field names that occur more often in the message
+      than ``h=`` lists them (RFC 6376 sections 5.4.2 and 8.15): the extra
+      instances - typically a prepended From or Subject, the one a reader sees -
+      are not covered by the signature.
     """
 
     domain: str | None
@@ -37,6 +41,12 @@ class DKIMSignatureResult:
     unsigned_bytes_after_l: int | None = None
     timestamp: int | None = None
     expiration: int | None = None
+    unsigned_fields: tuple[str, ...] = ()
+
+    @property
+    def covers_displayed_from(self) -> bool:
+        """False when the message has a From instance this signature does not cover (DKIM replay)."""
+        return "from" not in self.unsigned_fields
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -57,4 +67,5 @@ class DKIMSignatureResult:
             "unsigned_bytes_after_l": self.unsigned_bytes_after_l,
             "timestamp": self.timestamp,
             "expiration": self.expiration,
+            "unsigned_fields": list(self.unsigned_fields),
         }

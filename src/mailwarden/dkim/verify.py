@@ -39,6 +39,18 @@ class MessageContext:
         return found
 
 
+def unsigned_instances(signed: tuple[str, ...], fields: dict[str, tuple[Header, ...]]) -> tuple[str, ...]:
+    """Signed names with more instances in the message than ``h=`` covers (RFC 6376 section 8.15).
+
+    ``h=`` selects instances from the bottom up (section 5.4.2), so an instance
+    added on top - the one most readers display - is outside the signature.
+    """
+    counts: dict[str, int] = {}
+    for name in signed:
+        counts[name] = counts.get(name, 0) + 1
+    return tuple(n for n, c in counts.items() if len(fields.get(n, ())) > c)
+
+
 def check_key(key: DKIMKey, key_type: str, hash_name: str) -> str | None:
     """Why a fetched key cannot verify this signature (RFC 6376 section 6.1.2, RFC 8301), or None."""
     if key.revoked:
@@ -93,15 +105,21 @@ async def verify_signature_field(
             header_b=s.b_text[:16] if s.b_text else None, identity=s.identity,
         )
 
+    extra = unsigned_instances(sig.signed_headers, ctx.message.fields_by_name)
+
     def result(word: str, reason: str | None, key: DKIMKey | None = None, unsigned: int | None = None,
                ) -> DKIMSignatureResult:
+        if word == "pass" and extra:
+            note = "; ".join(f"{len(ctx.message.fields_by_name[n])} {n} fields, {sig.signed_headers.count(n)} "
+                             "signed: the extra one is not covered" for n in extra)
+            reason = f"{note}; {reason}" if reason else note
         return DKIMSignatureResult(
             sig.domain, sig.selector, sig.algorithm, word, reason, sig.length is not None,
             key.bits if key else None, header_b=sig.b_text[:16], identity=sig.identity,
             canonicalization=sig.canonicalization, signed_headers=sig.signed_headers,
             weak_algorithm=sig.hash_name == "sha1", key_type=key.key_type if key else None,
             key_testing=key.testing if key else False, unsigned_bytes_after_l=unsigned,
-            timestamp=sig.timestamp, expiration=sig.expiration,
+            timestamp=sig.timestamp, expiration=sig.expiration, unsigned_fields=extra,
         )
 
     if sig.expiration is not None and now > sig.expiration:

@@ -16,14 +16,18 @@
 
 Inputs are duck-typed so that any SPF/DKIM engine fits: ``spf_result`` has
 ``result`` and ``domain`` (or is such a mapping, or ``None``); each DKIM
-result has ``domain`` and ``result``.
+result has ``domain`` and ``result``, and optionally ``unsigned_fields``: a
+signature that does not cover every From instance (RFC 6376 section 8.15)
+does not vouch for the From the reader sees and never makes DMARC pass.
+An ambiguous From (two readings, :func:`mailwarden.message.addresses.parse_from`)
+never passes either.
 """
 
 from __future__ import annotations
 
 import random
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
 from mailwarden.dmarc.discovery import LookupCache, PolicyDiscovery, discover_policy, normalize_domain
@@ -42,6 +46,8 @@ _STRICTNESS = {"reject": 3, "quarantine": 2, "none": 1, None: 0}
 _DOWNGRADE = {"reject": "quarantine", "quarantine": "none", "none": "none"}
 #: At most this many distinct DKIM/SPF domains get an Organizational Domain look-up per message.
 MAX_ORG_LOOKUPS = 10
+#: A message naming more From domains than this is not evaluated (permerror): no pass, bounded DNS work.
+MAX_FROM_DOMAINS = 20
 
 
 @dataclass(frozen=True)
@@ -131,17 +137,26 @@ def _lower(value: Any) -> str | None:
     return str(value).lower() if value is not None else None
 
 
-def _from_domains(source: Message | str | Iterable[str] | None) -> tuple[list[str], bool]:
-    """(From domains in order, whether some From mailbox had no domain)."""
+def _from_domains(source: Message | str | Iterable[str] | None) -> tuple[list[str], bool, str | None]:
+    """(From domains in order, whether some From mailbox had no domain, why the From is ambiguous).
+
+    A message's From is read by the one From parser
+    (:func:`mailwarden.message.addresses.parse_from`); when it is ambiguous,
+    every domain another parser could read is evaluated too, so the strictest
+    of their policies applies and none of them can pass.
+    """
     if source is None:
-        return [], False
+        return [], False, None
     if isinstance(source, str):
-        return [source], False
-    if hasattr(source, "from_addresses"):
-        addresses = source.from_addresses  # type: ignore[union-attr]
-        domains = list(dict.fromkeys(a.domain for a in addresses if a.domain))
-        return domains, any(not a.domain for a in addresses)
-    return list(dict.fromkeys(d for d in source if d)), False
+        return [source], False, None
+    field = getattr(source, "from_field", None)
+    if field is not None:
+        domains = list(field.domains)
+        if field.ambiguity is not None:
+            known = {normalize_domain(d) for d in domains}
+            domains += [d for d in field.other_domains if normalize_domain(d) not in known]
+        return domains, any(not a.domain for a in field.addresses), field.ambiguity
+    return list(dict.fromkeys(d for d in source if d)), False, None
 
 
 async def evaluate_dmarc(
@@ -164,9 +179,18 @@ async def evaluate_dmarc(
     """
     if mode not in MODES:
         raise ValueError(f"unknown DMARC mode {mode!r} (expected {' or '.join(MODES)})")
-    domains, domainless = _from_domains(message_or_from_domains)
+    domains, domainless, ambiguity = _from_domains(message_or_from_domains)
     lookups = LookupCache(cache)
-    dkim = [(_lower(_field(s, "domain")), _lower(_field(s, "result"))) for s in (dkim_results or ())]
+    dkim: list[tuple[str | None, str | None]] = []
+    replayed: list[str] = []
+    for s in dkim_results or ():
+        d, word = _lower(_field(s, "domain")), _lower(_field(s, "result"))
+        if word == "pass" and "from" in (_field(s, "unsigned_fields") or ()):
+            # RFC 6376 section 8.15: it verifies, but not for the From the reader sees
+            replayed.append(f"DKIM d={d} verifies but does not cover the displayed From (an extra unsigned "
+                            "From field)")
+            word = "fail"
+        dkim.append((d, word))
     spf_domain = _lower(_field(spf_result, "domain"))
     spf_word = _lower(_field(spf_result, "result"))
     if not domains:
@@ -174,12 +198,31 @@ async def evaluate_dmarc(
         single = DomainResult(None, "permerror", None, None, None, "none", Alignment(False, False), None,
                               spf_domain, None, None, None, why, None)
         return _combine([single], (), mode)
+    if len(domains) > MAX_FROM_DOMAINS:
+        why = (f"{len(domains)} From domains, more than {MAX_FROM_DOMAINS}: not evaluated"
+               + (f" (ambiguous From: {ambiguity})" if ambiguity else ""))
+        single = DomainResult(None, "permerror", None, None, None, "none", Alignment(False, False), None,
+                              spf_domain, None, None, None, why, None)
+        return _combine([single], tuple(domains), mode)
     org_budget = [MAX_ORG_LOOKUPS]
     results = [
         await _evaluate_one(resolver, d, spf_word, spf_domain, dkim, mode, suffixes, sample, lookups, org_budget)
-        for d in domains[:20]
+        for d in domains
     ]
+    if ambiguity is not None:
+        results = [_no_pass(r, f"ambiguous From ({ambiguity}): no domain can pass") for r in results]
+    if replayed:
+        note = "; ".join(dict.fromkeys(replayed))
+        results = [r if r.result == "pass" else replace(r, reason=f"{r.reason}; {note}") for r in results]
     return _combine(results, tuple(domains), mode)
+
+
+def _no_pass(r: DomainResult, why: str) -> DomainResult:
+    """A pass withdrawn: the message's author cannot be told (SPEC section 6, "Adversarial input")."""
+    if r.result != "pass":
+        return replace(r, reason=f"{why}; {r.reason}")
+    return replace(r, result="fail", reason=f"{why}; {r.reason}", alignment=Alignment(False, False),
+                   aligned_dkim_domain=None, disposition=r.applied_policy or "none")
 
 
 def _combine(results: list[DomainResult], domains: tuple[str, ...], mode: str) -> DMARCResult:
@@ -280,3 +323,36 @@ async def _evaluate_one(resolver: Resolver, raw_domain: str, spf_word: str | Non
         how = "aligned DKIM" if alignment.dkim else "aligned SPF"
         return result("pass", f"{how} pass; {where}", policy, applied, source)
     return result("fail", f"no aligned SPF or DKIM pass; {where}", policy, applied, source)
+
+
+def domain_result_for(result: DMARCResult | None, from_domain: str | None) -> DomainResult | None:
+    """The per-domain DMARC result of one From domain (after IDNA normalization), or None."""
+    if result is None or not from_domain:
+        return None
+    wanted = normalize_domain(from_domain)
+    return next((d for d in result.domains if d.from_domain and normalize_domain(d.from_domain) == wanted), None)
+
+
+def identifier_aligned(evaluated: DomainResult | None, other: str | None, kind: str) -> bool:
+    """Is ``other`` (an SPF or DKIM domain) aligned with the From domain ``evaluated`` was for?
+
+    The same rule as the evaluation (RFC 9989 section 4.4): the record's
+    ``adkim``/``aspf`` (``s``: the same domain; ``r``, the default: within the
+    Organizational Domain that the evaluation found, ``psd=`` and the tree walk
+    included).  For results another party produced (a provider's
+    Authentication-Results) so that a verdict never disagrees with DMARC.
+    """
+    if evaluated is None or not evaluated.from_domain or not other:
+        return False
+    domain = normalize_domain(evaluated.from_domain)
+    other_name = normalize_domain(other)
+    if domain is None or other_name is None:
+        return False
+    if other_name == domain:
+        return True
+    record = evaluated.discovery.record if evaluated.discovery is not None else None
+    mode = (record.adkim if kind == "dkim" else record.aspf) if record is not None else "r"
+    if mode == "s":
+        return False
+    org = evaluated.organizational_domain or domain
+    return other_name == org or other_name.endswith("." + org)

@@ -89,6 +89,10 @@ class LiveResolver:
         self._inflight: dict[tuple[str, str], asyncio.Future[Answer]] = {}
         self.queries_sent = 0
 
+    def restart_deadline(self, deadline: float | None = DEFAULT_DEADLINE) -> None:
+        """Start a new overall deadline (one per message of a file that holds several)."""
+        self._deadline_at = None if deadline is None else self._clock() + deadline
+
     def _remaining(self) -> float:
         if self._deadline_at is None:
             return self._timeout

@@ -57,6 +57,11 @@ class RecordingResolver:
         answer_to_snapshot(answer, self.snapshot)
         return answer
 
+    def restart_deadline(self, *args: Any) -> None:
+        restart = getattr(self._inner, "restart_deadline", None)
+        if restart is not None:
+            restart(*args)
+
     def write(self) -> None:
         text = json.dumps(self.snapshot, indent=1, sort_keys=True, ensure_ascii=False)
         directory = self._path.parent if str(self._path.parent) else Path(".")

@@ -9,6 +9,8 @@ mailbox of a multi-address From.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from mailwarden.message.encoded_words import decode_header_text
@@ -183,3 +185,125 @@ def parse_single_address(text: str) -> Address | None:
     """The one address of Return-Path, Sender, or an envelope sender; ``<>`` gives None."""
     found = parse_address_list(text, limit=1)
     return found[0] if found else None
+
+
+# --------------------------------------------------------------------------- the From field, read once
+#: Dots that IDNA (UTS #46) maps to "." but a plain parser keeps inside one label.
+_ODD_DOTS = "\u3002\uff0e\uff61"
+_ANY_DOMAIN = re.compile(r"@\s*([^\s\x00-\x1f@<>()\[\],;:\"\\]{1,253})")
+
+
+@dataclass(frozen=True, slots=True)
+class FromField:
+    """The RFC 5322.From of a message as DMARC, ``check`` and ``diagnose`` all read it.
+
+    ``ambiguity`` says why two reasonable parsers could read a different author
+    (several fields or mailboxes, two angle-addrs, an addr-spec after the
+    angle-addr, an encoded word, NUL or comment inside the address, a quoted
+    local part holding ``@``, a mailbox without a domain, dots that IDNA maps);
+    ``other_domains`` are the domains such a parser could see (A-labels).
+    """
+
+    addresses: tuple[Address, ...]
+    ambiguity: str | None = None
+    other_domains: tuple[str, ...] = ()
+
+    @property
+    def domains(self) -> tuple[str, ...]:
+        """Distinct From domains, de-duplicated after IDNA normalization (A-labels compared)."""
+        seen: dict[str, str] = {}
+        for a in self.addresses:
+            if a.domain:
+                seen.setdefault(a.domain_ascii.rstrip("."), a.domain)
+        return tuple(seen.values())
+
+
+def _normal_domain(text: str) -> str:
+    for dot in _ODD_DOTS:
+        text = text.replace(dot, ".")
+    return to_ascii_domain(text.strip().rstrip("."))
+
+
+def _mailbox_ambiguity(tokens: list[Token]) -> str | None:
+    """Why one mailbox's tokens can be read as more than one address (None: one reading)."""
+    angles = [i for i, (k, _) in enumerate(tokens) if k == "<"]
+    if len(angles) > 1:
+        return "two angle-addrs in one mailbox"
+    if angles:
+        lt = angles[0]
+        gt = next((i for i in range(lt + 1, len(tokens)) if tokens[i][0] == ">"), -1)
+        if gt < 0:
+            return "an angle-addr without its closing '>'"
+        if any(k == "@" for k, _ in tokens[:lt]):
+            return "an unquoted address in the display name before the angle-addr"
+        if any(k not in ("comment",) for k, _ in tokens[gt + 1:]):
+            return "text after the angle-addr (an addr-spec or a second address)"
+        spec = tokens[lt + 1:gt]
+        colon = max((i for i, (k, _) in enumerate(spec) if k == ":"), default=-1)
+        spec = spec[colon + 1:]
+    else:
+        spec = tokens
+        words = [i for i, (k, _) in enumerate(spec) if k != "comment"]
+        if words and any(k == "comment" for k, _ in spec[words[0]:words[-1]]):
+            return "a comment inside the address"
+        spec = [t for t in spec if t[0] != "comment"]
+    if any(k == "comment" for k, _ in spec):
+        return "a comment inside the angle-addr"
+    ats = [i for i, (k, _) in enumerate(spec) if k == "@"]
+    if not ats:
+        return "a mailbox without a domain"
+    if len(ats) > 1:
+        return "more than one '@' in the address"
+    for kind, value in spec:
+        if kind == "qs" and "@" in value:
+            return "a quoted local part holding '@'"
+        if kind in ("atom", "qs") and "=?" in value:
+            return "an encoded word inside the address"
+        if kind == "dlit" and ats[0] < spec.index((kind, value)):
+            return "a domain literal instead of a domain"
+        if any(dot in value for dot in _ODD_DOTS):
+            return "a non-ASCII dot (IDNA maps it to '.') in the address"
+    return None
+
+
+def parse_from(values: Sequence[str]) -> FromField:
+    """Every mailbox of every From field, and whether the field is ambiguous (RFC 5322 section 3.6.2).
+
+    One parser for all: DMARC (RFC 9989 section 4.4 needs exactly one author
+    domain), ``check`` and ``diagnose``.
+    """
+    addresses: list[Address] = []
+    for value in values:
+        addresses.extend(parse_address_list(value))
+    found = tuple(addresses)
+    if not values:
+        return FromField(found)
+    joined = " ".join(values)
+    others = tuple(dict.fromkeys(
+        d for d in (_normal_domain(m.group(1)) for m in _ANY_DOMAIN.finditer(joined[:64 * 1024])) if d))
+    if len(values) > 1:
+        return FromField(found, f"{len(values)} From fields", others)
+    text = values[0]
+    if any(ord(c) < 32 and c not in "\t\r\n" for c in text[:64 * 1024]):
+        return FromField(found, "a control character (NUL) in the From field", others)
+    tokens = tokenize(text[: 256 * 1024])
+    mailboxes: list[list[Token]] = [[]]
+    in_angle = False
+    for token in tokens:
+        kind = token[0]
+        in_angle = True if kind == "<" else False if kind == ">" else in_angle
+        if not in_angle and kind in (":", ";"):
+            return FromField(found, "group syntax in From (RFC 5322 allows only mailboxes)", others)
+        if not in_angle and kind == ",":
+            mailboxes.append([])
+        else:
+            mailboxes[-1].append(token)
+    mailboxes = [m for m in mailboxes if any(k != "comment" for k, _ in m)]
+    if len(mailboxes) > 1:
+        return FromField(found, f"{len(mailboxes)} mailboxes in From", others)
+    if not mailboxes:
+        return FromField(found, "no mailbox in From", others)
+    why = _mailbox_ambiguity(mailboxes[0])
+    if why is None and len(found) != 1:
+        why = "the address could not be read"
+    return FromField(found, why, others)

@@ -25,12 +25,28 @@ def _decode_b(text: str) -> bytes:
         return text.encode("ascii", "replace")
 
 
-def _charset(name: str) -> str:
-    name = name.split("*", 1)[0]  # RFC 2231 language suffix
+def text_codec(name: str | None) -> str | None:
+    """The Python codec for a MIME charset name (RFC 2045/2231), or None when it names none.
+
+    The name is sender text: a NUL, an over-long name, or a codec that is not a
+    text encoding (``base64``, ``rot13``, ``zlib``...) is no charset.
+    """
+    if not name:
+        return None
+    name = name.split("*", 1)[0].strip().strip('"').lower()  # RFC 2231 language suffix
+    if not name or len(name) > 64 or not name.isascii() or not name.isprintable():
+        return None
     try:
-        return codecs.lookup(name).name
-    except LookupError:
-        return "latin-1"
+        info = codecs.lookup(name)
+    except (LookupError, ValueError):
+        return None
+    if not getattr(info, "_is_text_encoding", True):
+        return None
+    return info.name
+
+
+def _charset(name: str) -> str:
+    return text_codec(name) or "latin-1"
 
 
 def decode_header_text(text: str) -> str:

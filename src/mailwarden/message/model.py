@@ -18,7 +18,13 @@ from functools import cached_property
 from typing import TYPE_CHECKING, NamedTuple
 
 from mailwarden.errors import MessageError
-from mailwarden.message.addresses import Address, parse_address_list, parse_single_address
+from mailwarden.message.addresses import (
+    Address,
+    FromField,
+    parse_address_list,
+    parse_from,
+    parse_single_address,
+)
 from mailwarden.message.encoded_words import decode_header_text
 from mailwarden.message.received import ReceivedHop, parse_received
 
@@ -134,20 +140,19 @@ class Message:
 
     # ------------------------------------------------------------ decoded views
     @cached_property
+    def from_field(self) -> FromField:
+        """The From field as every consumer reads it, with its ambiguity (:func:`parse_from`)."""
+        return parse_from(self.get_all("From"))
+
+    @property
     def from_addresses(self) -> tuple[Address, ...]:
         """Every mailbox of every From field (RFC 5322 section 3.6.2); several are reported, not dropped."""
-        found: list[Address] = []
-        for value in self.get_all("From"):
-            found.extend(parse_address_list(value))
-        return tuple(found)
+        return self.from_field.addresses
 
-    @cached_property
+    @property
     def from_domains(self) -> tuple[str, ...]:
-        seen: dict[str, None] = {}
-        for address in self.from_addresses:
-            if address.domain:
-                seen.setdefault(address.domain, None)
-        return tuple(seen)
+        """Distinct From domains, compared after IDNA normalization."""
+        return self.from_field.domains
 
     def addresses(self, name: str) -> tuple[Address, ...]:
         found: list[Address] = []

@@ -25,6 +25,10 @@ The API the store, the CLI and scripts call::
   fetched and nothing is written to disk.
 * Lower level: :func:`parse_aggregate` (a stream of XML chunks),
   :func:`parse_tls` (JSON bytes).
+
+Storing and analysing: :mod:`mailwarden.reports.store` (the report store: SQLite or
+PostgreSQL, migrated by the tool), :mod:`mailwarden.reports.ingest` (sources into the
+store) and :mod:`mailwarden.reports.analysis` ("who sends mail as my domain").
 """
 
 from mailwarden.reports.aggregate import parse_aggregate

@@ -54,9 +54,9 @@ def make_templates() -> Environment:
     env = Environment(loader=PackageLoader("mailwarden.web", "templates"),
                       autoescape=select_autoescape(default=True, default_for_string=True),
                       trim_blocks=True, lstrip_blocks=True)
-    from mailwarden.diagnose.wording import HEADLINES, LABELS
+    from mailwarden.diagnose.wording import HEADLINES, LABELS, headline
 
-    env.globals.update(HEADLINES=HEADLINES, LABELS=LABELS)
+    env.globals.update(HEADLINES=HEADLINES, LABELS=LABELS, headline=headline)
     return env
 
 
