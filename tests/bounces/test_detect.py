@@ -149,7 +149,9 @@ def test_dmarc_failure_reports_are_feedback_not_bounces(shared):
 def test_backscatter_verdicts():
     owner = (["owner@example.com"], ["example.com"])
     genuine = analyze(dsn("Final-Recipient: rfc822; nobody@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n"))
-    assert backscatter_verdict(genuine, *owner).verdict == "genuine"
+    # quoted hops through the owner's servers are the original sender's text: not proof (issue 14, class 5)
+    claimed = backscatter_verdict(genuine, *owner)
+    assert claimed.verdict == "unknown" and any("can write" in e for e in claimed.evidence)
     forged = analyze(dsn("Final-Recipient: rfc822; victim@example.net\r\nAction: failed\r\nStatus: 5.1.1\r\n",
                          original=FORGED))
     result = backscatter_verdict(forged, *owner)

@@ -321,3 +321,99 @@ def test_class7_received_fields_full_of_bad_literals_are_fast():
     check(raw)
     diagnose(raw)
     assert time.perf_counter() - start < 3  # was 12 s for diagnose
+
+
+# --------------------------------------------------------------------------- class 5
+def _dsn(original: bytes) -> bytes:
+    """A DSN from mx.bouncer.example to the owner, returning ``original`` as message/rfc822."""
+    return (return_path("") + received("mx.bouncer.example (mx.bouncer.example [198.51.100.20])")
+            + b"From: Mail Delivery System <MAILER-DAEMON@mx.bouncer.example>\n"
+            + f"To: {OWNER}\nSubject: Undelivered Mail Returned to Sender\nDate: Mon, 21 Sep 2026 10:05:00 +0000\n"
+              "MIME-Version: 1.0\nContent-Type: multipart/report; report-type=delivery-status; boundary=\"BND\"\n\n"
+              "--BND\nContent-Type: text/plain\n\nThis is the mail system at host mx.bouncer.example.\n"
+              "I'm sorry to have to inform you that your message could not be delivered.\n\n"
+              "<bob@bouncer.example>: host mx.bouncer.example said: 550 5.1.1 User unknown\n\n"
+              "--BND\nContent-Type: message/delivery-status\n\nReporting-MTA: dns; mx.bouncer.example\n\n"
+              "Final-Recipient: rfc822; bob@bouncer.example\nAction: failed\nStatus: 5.1.1\n"
+              "Diagnostic-Code: smtp; 550 5.1.1 User unknown\n\n"
+              "--BND\nContent-Type: message/rfc822\n\n".encode()
+            + original + b"\n--BND--\n")
+
+
+QUOTED_HOPS = (
+    f"Received: from out.victim.example (out.victim.example [{VICTIM_IP}]) by mx.bouncer.example with ESMTPS;"
+    f" Mon, 21 Sep 2026 10:00:05 +0000\n"
+    f"Received: from laptop (unknown [{ATTACKER_IP}]) (Authenticated sender: {OWNER}) by mx.victim.example "
+    "with ESMTPSA; Mon, 21 Sep 2026 10:00:04 +0000\n").encode()
+
+
+def test_class5_quoted_hops_do_not_make_a_forged_bounce_genuine():
+    forged_original = return_path() + QUOTED_HOPS + message(subject="Cheap pills")
+    result = diagnose(_dsn(forged_original))
+    assert result.verdict == "backscatter", result.summary
+    assert any("not proof" in e or "proves nothing" in e
+               for e in evidence(result, "original-trace") + evidence(result, "original-spf"))
+    # the forger's own signature on the quoted original, or a broken owner signature, proves nothing either
+    assert diagnose(_dsn(sign(forged_original, "attacker.example"))).verdict == "backscatter"
+
+
+def test_class5_the_owners_verifying_signature_makes_a_real_bounce():
+    genuine_original = return_path() + QUOTED_HOPS + sign(message(subject="Minutes"))
+    result = diagnose(_dsn(genuine_original))
+    assert result.verdict == "bounce"
+    assert [e.split(":")[0] for e in evidence(result, "original-dkim")] == ["pass"]
+
+
+def test_class5_bounce_command_never_says_genuine_from_quoted_hops():
+    from mailwarden.bounces import analyze_bounce, backscatter_verdict
+    from mailwarden.message import parse_message
+
+    data = _dsn(return_path() + QUOTED_HOPS + sign(message()))
+    verdict = backscatter_verdict(analyze_bounce(parse_message(data)), [OWNER], [])
+    assert verdict.verdict == "unknown"  # not "genuine": the hops and d= are text until verified
+
+
+# --------------------------------------------------------------------------- class 6
+def _submitted_by(user: str | None) -> bytes:
+    auth = f" (Authenticated sender: {user})" if user else ""
+    return (return_path()
+            + received(f"out.victim.example (out.victim.example [{VICTIM_IP}])")
+            + f"Received: from laptop (unknown [198.51.100.77]){auth} by out.victim.example (Postfix) with "
+              f"ESMTPSA id 77; {'Mon, 21 Sep 2026 09:59:59 +0000'}\n".encode()
+            + sign(message()))
+
+
+def test_class6_another_account_is_not_your_account():
+    mine = diagnose(_submitted_by(OWNER))
+    assert (mine.verdict, mine.path) == ("authentic", "owner-account")
+    other = diagnose(_submitted_by("mallory@victim.example"))
+    assert (other.verdict, other.path) == ("authentic", "other-account")
+    assert "another account" in other.summary and "not yours" in other.summary
+    assert any("password is not the problem" in a for a in other.advice)
+    unnamed = diagnose(_submitted_by(None))
+    assert unnamed.path == "unknown"  # a login, but the provider did not say whose
+    domain_owner = diagnose(_submitted_by("mallory@victim.example"), me=[], domains=["victim.example"])
+    assert domain_owner.path == "owner-account"  # with --domain, every account of the domain is the owner's
+    elsewhere = diagnose(_submitted_by("someone@freemail.example"), me=[], domains=["victim.example"])
+    assert elsewhere.path == "other-account"
+
+
+def test_class6_login_claims_below_the_provider_are_the_senders():
+    """An ESMTPSA hop the sender wrote below a hop handed over by an outsider is no login evidence."""
+    raw = (return_path() + received(f"evil.example (unknown [{ATTACKER_IP}])")
+           + f"Received: from laptop (unknown [198.51.100.77]) (Authenticated sender: {OWNER}) by "
+             "out.victim.example (Postfix) with ESMTPSA id 77; Mon, 21 Sep 2026 09:59:59 +0000\n".encode()
+           + sign(message()))
+    result = diagnose(raw)  # a replayed genuine signature through the attacker's server
+    assert result.path != "owner-account"
+    assert not any(e.check == "submission" for e in result.evidence)
+
+
+def test_class3_whole_message_replay_is_not_high_confidence():
+    """SPEC section 6: a genuine owner signature delivered by a host the domain does not authorize, with a
+    failing envelope, is a replay or a forward: never `authentic` with high confidence."""
+    raw = return_path() + received(f"evil.example (unknown [{ATTACKER_IP}])") + sign(message())
+    result = diagnose(raw)
+    assert result.verdict in ("authentic", "spoofed", "inconclusive")
+    assert result.confidence == "low" and result.path in (None, "unknown")
+    assert "replayed" in result.summary

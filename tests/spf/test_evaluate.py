@@ -300,3 +300,21 @@ def test_a_and_mx_addresses_skip_unparsable_records():
     run(evaluate_spf(resolver, "192.0.2.6", "u@s.example", "h.example", cache=cache))
     assert cache.get(("a", "h.example", 4)).addresses == frozenset({0xC0000205})
     assert cache.get(("mx", "s.example", 4)).addresses == frozenset({0xC000024D, 0xC000024E})
+
+
+@pytest.mark.parametrize("failure", ["SERVFAIL", "TIMEOUT"])
+def test_spf_mx_temperror_when_an_earlier_mx_host_fails(failure):
+    """RFC 7208 section 5: an address lookup error stops check_host() with temperror, even when a
+    later MX host would match (issue 14); a host that matched before the error still matches."""
+    zone = {
+        "mxfail.example": {"TXT": ["v=spf1 mx ?all"], "MX": ["10 broken.mxfail.example", "20 ok.mxfail.example"]},
+        "broken.mxfail.example": {"A": failure},
+        "ok.mxfail.example": {"A": ["192.0.2.77"]},
+        "mxfirst.example": {"TXT": ["v=spf1 mx ?all"], "MX": ["10 ok.mxfail.example", "20 broken.mxfail.example"]},
+    }
+    late = check("192.0.2.77", "a@mxfail.example", zone=zone)
+    assert late.result == "temperror" and "broken.mxfail.example" in late.problem
+    early = check("192.0.2.77", "a@mxfirst.example", zone=zone)
+    assert early.result == "pass"
+    elsewhere = check("198.51.100.1", "a@mxfirst.example", zone=zone)
+    assert elsewhere.result == "temperror"

@@ -15,10 +15,12 @@ owner did not send. Without DNS this module decides from:
    (present, *not verified*: verification needs DNS and is the diagnosis
    service's job, which re-verifies ``report.original.message``).
 
-Outcomes: ``genuine`` when the original shows the owner's servers or a
-DKIM signature of the owner's domain; ``backscatter`` when the original claims
-the owner but carries no trace of the owner's servers and no owner
-signature; ``unknown`` when nothing of the original came back, or the
+Outcomes: ``genuine`` only on evidence a forger cannot write - here, a
+valid BATV tag (the quoted original's Received hops and an unverified
+``d=`` are text its sender wrote: they make the answer ``unknown``, and
+``mailwarden diagnose`` verifies the signature); ``backscatter`` when the
+original claims the owner but carries no trace of the owner's servers and no
+owner signature; ``unknown`` when nothing of the original came back, or the
 original does not claim to come from the owner (a list or forwarder bounce).
 """
 
@@ -116,14 +118,19 @@ def backscatter_verdict(report: BounceReport, owner_addresses: Iterable[str], ow
         if match and _in_domains(match.group(1), domains):
             signatures.append(match.group(1).lower())
     if owner_hops:
-        evidence.append(f"its Received chain passes through the owner's servers ({len(owner_hops)} hop(s), "
-                        f"e.g. {owner_hops[-1].by_host or owner_hops[-1].from_host})")
+        evidence.append(f"its quoted Received chain names the owner's servers ({len(owner_hops)} hop(s), "
+                        f"e.g. {owner_hops[-1].by_host or owner_hops[-1].from_host}) - but whoever wrote the "
+                        "original can write those lines too")
     if authenticated:
-        evidence.append("its Received chain records an authenticated submission")
+        evidence.append("its quoted Received chain claims an authenticated submission (the original's sender "
+                        "can write that)")
     if signatures:
-        evidence.append(f"it carries a DKIM signature of {signatures[0]} (not verified here)")
+        evidence.append(f"it carries a DKIM signature of {signatures[0]}, not verified here (verifying it needs "
+                        "DNS: mailwarden diagnose does)")
     if owner_hops or signatures:
-        return BackscatterVerdict("genuine", tuple(evidence))
+        # Only evidence the forger cannot write makes a bounce genuine: a valid BATV tag (above) or the
+        # owner's verifying DKIM signature on the original (mailwarden diagnose). Quoted hops are text.
+        return BackscatterVerdict("unknown", tuple(evidence))
     if not msg.received:
         evidence.append("the returned headers have no Received chain to compare with the owner's servers")
         return BackscatterVerdict("unknown", tuple(evidence))

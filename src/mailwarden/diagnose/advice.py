@@ -88,7 +88,20 @@ def advise(d: Decision, f: Facts, posture: Posture) -> tuple[str, ...]:
                         f"DMARC policy (or check the allowlist below).")
         tips.extend(_posture_advice(posture))
     elif v == "authentic":
-        if d.path == "authorized-third-party":
+        if d.path == "other-account":
+            tips.append("Your password is not the problem: another account at your provider (or in your "
+                        "domain) sent this with your address. Report it to your provider or your domain's "
+                        "administrator with the full headers, so they can lock that account and stop it from "
+                        "sending as you.")
+            tips.append("If your domain should not let other accounts send as your address, ask the "
+                        "administrator to restrict sender addresses to each account's own.")
+        elif d.path == "provider-unknown-account":
+            tips.append("Check your account's recent logins and Sent items; if nothing there matches, report "
+                        "the message with its full headers to your provider: another of its customers may be "
+                        "sending as you.")
+            tips.append("Change your password if you see anything you do not recognise, and turn on two-factor "
+                        "authentication.")
+        elif d.path == "authorized-third-party":
             who = f.third_party or "the service that signs or sends for your domain"
             tips.append(f"Check the account at {who}: who has access, recent sending activity, API keys and "
                         f"SMTP credentials; rotate those credentials if you did not send this.")

@@ -81,7 +81,8 @@ class Disagreement:
 
 
 #: Internal sending paths -> the ``path`` values of SPEC section 6.
-_PATHS = {"provider-submission": "owner-account", "authorized-third-party": "third-party", "forwarder": "forwarder"}
+_PATHS = {"provider-submission": "owner-account", "other-account": "other-account",
+          "provider-unknown-account": "unknown", "authorized-third-party": "third-party", "forwarder": "forwarder"}
 
 
 @dataclass(frozen=True)

@@ -192,16 +192,46 @@ def _aar_owner_pass(message: Message, from_domain: str | None) -> bool:
     return False
 
 
-def _submission_hop(hops: Iterable[ReceivedHop], provider_orgs: set[str], owner_domains: Sequence[str]) -> ReceivedHop | None:
-    """A Received hop where the provider accepted an authenticated submission (ESMTPSA, "Authenticated sender")."""
+def provider_written(hops: Sequence[ReceivedHop], boundary: Boundary, provider_orgs: set[str]) -> list[ReceivedHop]:
+    """The Received hops the owner's provider wrote: everything down to the boundary, then each hop
+    below it that a provider host handed over (its receiver-verified client name is the provider's,
+    or an internal hand-off).  The first hop handed over by anyone else ends it: below that line
+    the sender writes what it likes (SPEC section 6, "Trust needs the provider's own trace")."""
+    if boundary.hop is None:
+        return []
+    trusted = list(hops[: boundary.hop.index + 1])
+    current = boundary.hop
+    for hop in hops[boundary.hop.index + 1:]:
+        if current.ambiguity is not None:
+            break
+        client = current.reverse_dns if current.tcp_info else None
+        by_provider = (client is not None and _org(client) in provider_orgs) or (
+            current.tcp_info and is_local_address(current.ip)) or (current.ip is None and current.from_host is None)
+        if not by_provider:
+            break
+        trusted.append(hop)
+        current = hop
+    return trusted
+
+
+def _submission_hop(hops: Iterable[ReceivedHop], provider_orgs: set[str]) -> ReceivedHop | None:
+    """A provider-written hop where the provider accepted an authenticated submission (ESMTPSA, "Authenticated sender")."""
     for hop in hops:
-        if not hop.authenticated or not hop.by_host or _org(hop.by_host) not in provider_orgs:
-            continue
-        user_domain = _domain_of(hop.auth_user)
-        if user_domain and not is_owner_domain(user_domain, owner_domains):
-            continue
-        return hop
+        if hop.authenticated and hop.by_host and _org(hop.by_host) in provider_orgs:
+            return hop
     return None
+
+
+def submission_account(hop: ReceivedHop, me: Sequence[str], owner_domains: Sequence[str]) -> str:
+    """Whose login the provider recorded: ``owner`` (the ``--me`` address itself; with only
+    ``--domain``, any account of the owner's domain), ``other`` (another account), or ``unknown``
+    (the provider did not record the user)."""
+    user = (hop.auth_user or "").strip().strip("<>").lower()
+    if not user:
+        return "unknown" if me else "owner"
+    if me:
+        return "owner" if user in {m.lower() for m in me} else "other"
+    return "owner" if "@" in user and is_owner_domain(user.rpartition("@")[2], owner_domains) else "other"
 
 
 #: Header fields a reader sees: an unsigned instance of one of them is content the signer never wrote.
@@ -287,7 +317,9 @@ async def _original_facts(
     if original.header_fields("DKIM-Signature"):
         dkim = await _guard("dkim", verify_message(resolver, original, now=now), timeouts) or ()
     owner_sigs = [s for s in dkim if aligned(s.domain, domain)]
-    dkim_pass = [s for s in owner_sigs if s.result == "pass"]
+    # The quoted original's Received hops are whoever wrote it; only the owner's own signature that
+    # verifies (and covers the From) proves the owner sent it (issue 14, class 5).
+    dkim_pass = [s for s in owner_sigs if s.result == "pass" and s.covers_displayed_from]
     spf_word = spf.result if spf is not None else None
     temperror = bool(timeouts) or spf_word == "temperror" or any(s.result == "temperror" for s in owner_sigs)
     trace_host = None
@@ -304,18 +336,22 @@ async def _original_facts(
     if boundary.ip:
         evidence.append(Evidence("original-spf", spf_word or "not checked",
                                  f"it reached {boundary.receiver or 'the bouncing server'} from {boundary.ip}"
-                                 f" ({boundary.helo or 'no name'}); SPF of {domain} says {spf_word or 'nothing'}"))
+                                 f" ({boundary.helo or 'no name'}); SPF of {domain} says {spf_word or 'nothing'}"
+                                 + (" - but those quoted Received lines are the original sender's text, so a "
+                                    "pass proves nothing by itself" if spf_word == "pass" else "")))
     for s in dkim:
         evidence.append(Evidence("original-dkim", s.result, f"DKIM signature d={s.domain} s={s.selector}"
                                  + (f": {s.reason}" if s.reason else "")))
     if not dkim:
         evidence.append(Evidence("original-dkim", "none", "the returned message carries no DKIM signature"))
     if trace_host is not None:
-        evidence.append(Evidence("original-trace", "found", f"it passed through your provider's server {trace_host}"))
+        evidence.append(Evidence("original-trace", "claimed",
+                                 f"its quoted Received lines name your provider's server {trace_host}; anyone "
+                                 "forging the original can write that, so it is not proof"))
     failed = spf_word in ("fail", "softfail") or (bool(owner_sigs) and not dkim_pass and all(
         s.result in ("fail", "permerror") for s in owner_sigs) and original.body is not None)
     return OriginalFacts(
-        present=True, claims_owner=claims, aligned_pass=bool(dkim_pass) or spf_word == "pass", failed=failed,
+        present=True, claims_owner=claims, aligned_pass=bool(dkim_pass), failed=failed,
         temperror=temperror, owner_trace=trace_host is not None,
     )
 
@@ -445,7 +481,7 @@ async def diagnose_message(
     engines = await _run_engines(resolver, message, boundary, from_domain, bool(claimed), posture_domain, now)
     facts, disagreements = _facts(message, boundary, provider, engines, from_domain, bool(claimed),
                                   owner_domains, provider_orgs, len(froms), evidence,
-                                  quiet=notification is not None,
+                                  quiet=notification is not None, me=addresses,
                                   trusted_sealers=frozenset(o for o in (_org(t) for t in trusted_sealers) if o))
     lookalikes = find_lookalikes(froms, addresses, owner_domains) if not claimed else ()
     for x in lookalikes:
@@ -551,6 +587,7 @@ def _facts(
     message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Engines,
     from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
     from_count: int, evidence: list[Evidence], *, quiet: bool = False, trusted_sealers: frozenset[str] = frozenset(),
+    me: Sequence[str] = (),
 ) -> tuple[Facts, tuple[Any, ...]]:
     from mailwarden.dmarc.evaluate import domain_result_for, identifier_aligned
 
@@ -686,15 +723,18 @@ def _facts(
             via = earlier.by_host if _org(earlier.by_host) in provider_orgs else _client_name(earlier)
             signs.append(f"it left your provider ({via}) and went through {client or boundary.helo} before "
                          "reaching your mailbox")
-    submission = _submission_hop(message.received, provider_orgs, owner_domains)
+    submission = _submission_hop(provider_written(message.received, boundary, provider_orgs), provider_orgs)
+    account = submission_account(submission, me, owner_domains) if submission is not None else None
     third_party = None
     if claims_owner and (passes or spf_aligned_pass):
         if submission is not None:
             origin = boundary.below[-1] if boundary.below else submission
-            evidence.append(Evidence("submission", "authenticated",
+            whose = {"owner": "your account", "other": "ANOTHER account, not yours",
+                     "unknown": "an account your provider did not name"}[account or "unknown"]
+            evidence.append(Evidence("submission", f"{account}-account",
                                      f"{submission.by_host} accepted it after a login"
                                      + (f" as {submission.auth_user}" if submission.auth_user else "")
-                                     + f" ({submission.protocol or 'authenticated SMTP'})"
+                                     + f" ({submission.protocol or 'authenticated SMTP'}): {whose}"
                                      + (f"; the session came from {origin.ip}" if origin.ip else "")))
         else:
             third_party = _spf_third_party(e.spf if spf_aligned_pass else e.owner_spf, provider_orgs)
@@ -721,6 +761,7 @@ def _facts(
         dmarc_policy=e.dmarc.policy if e.dmarc is not None else None, arc_owner_pass=arc_owner,
         arc_provider_pass=arc_provider_pass, arc_sealers=sealers, arc_sealer_trusted=sealer_trusted,
         temperror=tuple(temperror), forwarding_signs=tuple(signs), provider_submission=submission is not None,
+        submission_account=account,
         third_party=third_party, provider_client=provider_client, dkim_replay=tuple(replays),
     )
     return facts, disagreements

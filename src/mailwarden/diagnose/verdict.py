@@ -8,8 +8,8 @@ two sentences a worried person reads first.
 Order of the table (first match wins):
 
 1. a bounce, delay notice or auto-reply: judge the returned original
-   (``bounce`` if it authenticates for the owner's domain or carries a trace of
-   the owner's servers, ``backscatter`` if it fails or has no such trace,
+   (``bounce`` only if the owner's own DKIM signature on it verifies - its
+   quoted Received hops are the forger's text -, ``backscatter`` otherwise,
    ``inconclusive`` when nothing of it came back or DNS failed);
 2. the From claims the owner's domain (DMARC RFC 9989 section 4.4, relaxed alignment):
    an aligned DKIM or SPF pass means it left through an authorized server -
@@ -37,7 +37,7 @@ class OriginalFacts:
 
     present: bool  # header fields of the original came back
     claims_owner: bool  # From or envelope sender of the original is the owner's
-    aligned_pass: bool  # DKIM or SPF aligned pass for the owner's domain
+    aligned_pass: bool  # the owner's DKIM signature on the original verifies (quoted hops are never proof)
     failed: bool  # SPF at its first external hop fails/softfails for the owner, or its owner DKIM fails
     temperror: bool
     owner_trace: bool  # a Received hop written by the owner's provider
@@ -76,6 +76,7 @@ class Facts:
     provider_submission: bool = False
     third_party: str | None = None
     provider_client: bool = False  # the boundary client is one of the provider's own hosts
+    submission_account: str | None = None  # owner | other | unknown: whose login the provider recorded
     from_ambiguity: str | None = None  # why the From can be read as more than one author
     dkim_replay: tuple[str, ...] = ()  # owner signatures that verify but leave visible content unsigned
     # bounces and auto-replies
@@ -106,8 +107,7 @@ def _decide_notification(f: Facts) -> Decision:
                         missing=("DNS answers for the owner's domain (lookups failed)",))
     if o.failed:
         return Decision("backscatter", "high", "original-failed")
-    if o.owner_trace:
-        return Decision("bounce", "low", "original-owner-trace")
+    # Quoted hops through the owner's servers (owner_trace) are the forger's text: no proof of a real bounce.
     return Decision("backscatter", "medium", "original-no-trace")
 
 
@@ -138,12 +138,19 @@ def _decide_owner(f: Facts) -> Decision:
         if outside and (dkim_pass or f.arc_owner_pass) and (f.forwarding_signs or f.arc_owner_pass):
             confidence = "high" if dkim_pass and f.forwarding_signs else "medium"
             return Decision("forwarded", confidence, "forwarded", path="forwarder")
+        if (outside and dkim_pass and not f.spf_aligned_pass and not f.provider_submission
+                and f.spf_result not in ("pass",)):
+            # SPEC section 6: a signature of the owner's domain delivered by a host nobody authorized, whose
+            # envelope does not pass SPF either, is a replay or a forward - never proof with high confidence.
+            return Decision("authentic", "low", "dkim-replay-or-forward", path=None)
         if f.provider_submission:
-            path = "provider-submission"
+            # SPEC section 6: owner-account needs the provider's record of a login as the owner itself
+            path = {"owner": "provider-submission", "other": "other-account"}.get(
+                f.submission_account or "", "provider-unknown-account")
         elif f.third_party or outside:
             path = "authorized-third-party"
         else:
-            path = "provider-submission" if f.provider_client else None
+            path = "provider-unknown-account" if f.provider_client else None  # no login evidence
         both = dkim_pass and f.spf_aligned_pass
         confidence = "high" if both or (dkim_pass and f.boundary_found) else "medium"
         if not f.boundary_found and not f.provider_results:
@@ -209,8 +216,20 @@ def summarize(d: Decision, f: Facts, owner: str) -> str:
         return (f"Your address was most likely forged: this message claims to come from {domain}, but nothing "
                 f"shows that a server {domain} authorizes sent it.{why}")
     sure = d.confidence == "high"
+    if d.verdict == "authentic" and d.reason == "dkim-replay-or-forward":
+        return (f"This message carries a genuine signature of {domain}, but a server that {domain} does not "
+                f"authorize delivered it: someone may have re-sent (replayed) a message your domain really "
+                f"signed, or it was forwarded. It does not prove that your account sent this copy.")
     if d.verdict == "authentic":
         really = "really was" if sure else "was most likely"
+        if d.path == "other-account":
+            return (f"This message was sent through your mail provider, but from another account, not yours: "
+                    f"someone with their own account there used your address ({domain}). Your account was not "
+                    f"used to send it.")
+        if d.path == "provider-unknown-account":
+            return (f"This message really left through your mail provider's servers and passed authentication "
+                    f"for {domain}, but the provider did not record whose account sent it: it may be yours, or "
+                    f"another customer of the same provider.")
         if d.path == "provider-submission":
             return (f"This message {really} sent through your account: it was submitted with a login at your "
                     f"mail provider and passed authentication for {domain}. If you did not write it, someone "

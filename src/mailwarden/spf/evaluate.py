@@ -374,20 +374,19 @@ class _Evaluator:
             ttl = answer.ttl
             values: set[int] = set()
             if len(hosts) <= MAX_MX_RECORDS:
-                error: Answer | None = None
                 for mx in hosts:
                     if not mx.exchange:  # null MX (RFC 7505)
                         continue
                     host = await self.resolver.query(mx.exchange, rdtype)
                     if host.failed:
-                        error = host
-                        continue
+                        # RFC 7208 section 5: a lookup error stops the evaluation with temperror, unless an
+                        # earlier MX host (in answer order) already matched: then the mechanism matched first.
+                        if not self._mx_matches(values, mech):
+                            raise _Stop("temperror",
+                                        f"DNS {host.rcode.value} for MX host {host.name} ({mech.text!r})")
+                        return AddressSet(frozenset(values), answer.void, len(hosts))  # usable, never cached
                     ttl = min(ttl, host.ttl)
                     _add_values(values, host.records, version)
-                if error is not None and not self._mx_matches(values, mech):
-                    raise _Stop("temperror", f"DNS {error.rcode.value} for MX host {error.name} ({mech.text!r})")
-                if error is not None:
-                    return AddressSet(frozenset(values), answer.void, len(hosts))  # usable, never cached
             found = AddressSet(frozenset(values), answer.void, len(hosts))
         if cache is not None and cacheable(found):
             cache.put(key, found, ttl)
