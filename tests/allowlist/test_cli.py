@@ -39,8 +39,8 @@ def test_human_output_explains_then_lists_changes(tmp_path, cli):
     why = text.index("forged")
     assert "skips" in text[why : why + 300]
     assert text.index("line 1:") > why
-    assert "replace line 1 with: whitelist_auth alice@example.com" in text
-    assert "replace line 2 with: whitelist_auth friend@other.example" in text
+    assert "Replace line 1 with the line below" in text and "\n        whitelist_auth alice@example.com\n" in text
+    assert "Replace line 2 with the line below" in text and "\n        whitelist_auth friend@other.example\n" in text
 
 
 def test_explicit_format_and_stdin(cli):

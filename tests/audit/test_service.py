@@ -102,13 +102,24 @@ def _sprawl(n_includes: int) -> dict:
     return zone
 
 
-def test_flattening_brings_the_record_under_ten_lookups():
+def test_a_providers_include_is_never_expanded_into_ranges():
+    """Issue 15 point 8: the corrected SPF never hands the owner a copy of a provider's addresses to maintain."""
     report = run(_sprawl(12), "big.test")
     assert "spf-too-many-lookups" in ids(report)
     assert report.spf.lookups == 12
+    assert not any("ip4:198.51." in r.value for r in report.recommended_records)
+    finding = next(f for f in report.findings if f.id == "spf-too-many-lookups")
+    assert "Do not replace a provider's include with its addresses" in finding.fix
+
+
+def test_the_domains_own_includes_are_written_out_to_fit():
+    zone = _sprawl(12)
+    zone = {k.replace(".prov.test", ".big.test"): v for k, v in zone.items()}
+    zone["big.test"]["TXT"] = ["v=spf1 " + " ".join(f"include:p{i}.big.test" for i in range(12)) + " -all"]
+    report = run(zone, "big.test")
     spf = next(r for r in report.recommended_records if r.name == "big.test")
     assert spf.value.count("include:") <= 10
-    assert "ip4:198.51." in spf.value and "flattened" in spf.why
+    assert "ip4:198.51." in spf.value and "your own include:" in spf.why
 
 
 class SlowResolver:

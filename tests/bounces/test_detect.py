@@ -191,4 +191,5 @@ def test_cli_bounce_json(cli, tmp_path):
     proc = cli("bounce", str(path), "--json")
     assert json.loads(proc.stdout)["verdict"] is None
     human = cli("bounce", str(path), "--me", "owner@example.com")
-    assert b"Verdict: backscatter" in human.stdout
+    assert human.stdout.startswith(b"BACKSCATTER")  # the verdict first (issue 15 point 8)
+    assert b"the mailbox does not exist (userunknown)" in human.stdout

@@ -43,8 +43,9 @@ def csrf_of(html: str) -> str:
 
 
 @pytest.fixture
-def client_for():
-    """``client_for(**config)`` -> a Starlette TestClient of ``create_app(**config)``."""
+def client_for(tmp_path):
+    """``client_for(**config)`` -> a Starlette TestClient of ``create_app(**config)`` (the reports store
+    defaults to an empty file in ``tmp_path``, never the user's own)."""
     import warnings
 
     with warnings.catch_warnings():  # Starlette 1.x suggests httpx2; httpx is what its TestClient runs on
@@ -56,6 +57,7 @@ def client_for():
     clients = []
 
     def make(**config: Any) -> Any:
+        config.setdefault("db_url", str(tmp_path / "reports.db"))
         c = TestClient(create_app(**config), base_url="http://127.0.0.1")
         clients.append(c)
         return c
@@ -196,4 +198,35 @@ def shoot(page: Any, artifacts: Path, name: str) -> Path:
     page.set_viewport_size(PHONE)
     page.screenshot(path=str(artifacts / f"{name}-phone.png"), full_page=True)
     page.set_viewport_size(DESKTOP)
+    return path
+
+
+@pytest.fixture(scope="session")
+def corpus_store(tmp_path_factory, corpora) -> str:
+    """A SQLite store filled from ../shared/corpora/dmarc-reports (once per session)."""
+    from mailwarden.reports.ingest import ingest
+    from mailwarden.reports.store import Store
+
+    reports = corpora / "dmarc-reports"
+    if not reports.exists():
+        if IN_CI:
+            pytest.fail(f"{reports} not found")
+        pytest.skip(f"{reports} not found")
+    path = str(tmp_path_factory.mktemp("web-store") / "reports.db")
+    with Store.open(path) as store:
+        result = ingest(store, [reports])
+    assert result.added > 10
+    return path
+
+
+@pytest.fixture(scope="session")
+def hostile_store(tmp_path_factory) -> str:
+    """A SQLite store whose reports carry markup in every field a reporter or sender writes."""
+    from mailwarden.reports.store import Store
+    from tests.web.hostile import hostile_reports
+
+    path = str(tmp_path_factory.mktemp("web-hostile") / "reports.db")
+    with Store.open(path) as store:
+        for n, (header, records) in enumerate(hostile_reports()):
+            store.writer.add_aggregate(header, records, source=f"<script>alert('source{n}')</script>.xml")
     return path

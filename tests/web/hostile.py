@@ -67,3 +67,53 @@ def hostile_dns() -> dict:
         "mx.evil.example": {"A": ["192.0.2.1"]},
         "default._domainkey.evil.example": {"TXT": ["v=DKIM1; k=rsa; p=<script>alert('dkim')</script>"]},
     }
+
+
+def hostile_reports() -> list[tuple[dict, list[dict]]]:
+    """Aggregate reports (SPEC section 12 shape) whose reporter, report id, domains and results carry markup."""
+    begin = 1709251200  # 2024-03-01
+
+    def record(ip: str, count: int, passed: bool, dkim_domain: str) -> dict:
+        word = "pass" if passed else "fail"
+        return {
+            "source_ip": ip, "count": count,
+            "policy_evaluated": {"disposition": "none", "dkim": word, "spf": word,
+                                 "reasons": [{"type": "<script>alert('reason')</script>", "comment": ALL}]},
+            "identifiers": {"header_from": "fabrikam.example", "envelope_from": PAYLOADS[1], "envelope_to": None},
+            "auth_results": {
+                "dkim": [{"domain": dkim_domain, "selector": PAYLOADS[2], "result": word, "human_result": ALL}],
+                "spf": [{"domain": dkim_domain, "scope": "mfrom", "result": word, "human_result": None}],
+            },
+        }
+
+    out = []
+    for n in range(3):
+        header = {
+            "kind": "aggregate",
+            "report_metadata": {"org_name": f"{PAYLOADS[n]} receiver", "email": f"{PAYLOADS[3]}@evil.example",
+                                "extra_contact_info": PAYLOADS[4], "report_id": f"{PAYLOADS[5]}-{n}",
+                                "date_range": {"begin": begin + n * 86400, "end": begin + (n + 1) * 86400 - 1},
+                                "errors": [PAYLOADS[6]], "generator": PAYLOADS[7]},
+            "policy_published": {"domain": "fabrikam.example", "p": "none", "sp": None, "np": None, "adkim": "r",
+                                 "aspf": "r", "pct": 100, "fo": None, "testing": None, "discovery_method": None},
+            "warnings": [],
+        }
+        records = [record("192.0.2.10", 40 + n, True, "fabrikam.example"),
+                   record("203.0.113.66", 7, False, "<img src=x onerror=alert('d')>.example"),
+                   record("198.51.100.77", 3, False, "\"><svg/onload=alert('x')>")]
+        out.append((header, records))
+    odd = {**out[0][0], "policy_published": {**out[0][0]["policy_published"], "domain": "<svg/onload=alert('dom')>"},
+           "report_metadata": {**out[0][0]["report_metadata"], "report_id": "<script>alert('odd')</script>"}}
+    out.append((odd, [record("192.0.2.99", 1, False, "x.example")]))
+    return out
+
+
+def hostile_reverse_dns() -> dict:
+    """PTR names that carry markup (whoever holds an address block writes its PTR records)."""
+    return {
+        "10.2.0.192.in-addr.arpa": {"PTR": ["mail.fabrikam.example"]},
+        "mail.fabrikam.example": {"A": ["192.0.2.10"]},
+        "66.113.0.203.in-addr.arpa": {"PTR": ["<script>alert('ptr')</script>.evil.example"]},
+        "<script>alert('ptr')</script>.evil.example": {"A": ["203.0.113.66"]},
+        "77.100.51.198.in-addr.arpa": {"PTR": ["<img src=x onerror=alert('ptr2')>.evil.example"]},
+    }

@@ -5,8 +5,10 @@ Each test also saves full-page screenshots (desktop and phone width) as artefact
 
 from __future__ import annotations
 
+import re
+
 import pytest
-from tests.web.conftest import EXAMPLE, PHONE, example_dns, example_message, shoot
+from tests.web.conftest import DESKTOP, EXAMPLE, PHONE, example_dns, example_message, shoot
 from tests.web.hostile import hostile_dns, hostile_lookalike, hostile_message
 
 from mailwarden.web import create_app
@@ -17,8 +19,8 @@ AUTHSERV = "mx1.inbound.fabrikam.example"
 
 
 @pytest.fixture
-def site(serve):
-    return serve(create_app(dns=example_dns()))
+def site(serve, tmp_path):
+    return serve(create_app(dns=example_dns(), db_url=str(tmp_path / "reports.db")))
 
 
 def test_home_page_links_every_page_and_labels_every_field(site, open_page, artifacts):
@@ -27,11 +29,18 @@ def test_home_page_links_every_page_and_labels_every_field(site, open_page, arti
     assert w.page.title().startswith("Is this spam really from me?")
     hrefs = set(w.page.eval_on_selector_all("a", "els => els.map(e => e.getAttribute('href'))"))
     assert {"/audit"} <= hrefs
-    for field in w.page.query_selector_all("input:not([type=hidden]), textarea, select"):
-        ident = field.get_attribute("id")
-        assert ident and w.page.query_selector(f"label[for='{ident}']"), f"unlabelled field {ident}"
     shoot(w.page, artifacts, "01-home")
-    w.assert_no_script()
+    for path in ("/", "/audit", "/reports", "/login"):
+        w.page.goto(site.url + path)
+        fields = w.page.query_selector_all("input:not([type=hidden]), textarea, select")
+        assert fields or path == "/reports"
+        for field in fields:
+            ident = field.get_attribute("id")
+            assert ident and w.page.query_selector(f"label[for='{ident}']"), f"unlabelled field {ident} on {path}"
+        w.page.set_viewport_size(PHONE)
+        assert w.page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"], path
+        w.page.set_viewport_size(DESKTOP)
+        w.assert_no_script()
 
 
 def test_paste_the_bundled_example_and_read_the_verdict(site, open_page, artifacts):
@@ -115,8 +124,8 @@ def test_works_without_javascript(site, browser):
 
 # ---------------------------------------------------------------- XSS: attacker text never runs
 @pytest.fixture
-def hostile_site(serve):
-    return serve(create_app(dns={**example_dns(), **hostile_dns()}))
+def hostile_site(serve, tmp_path):
+    return serve(create_app(dns={**example_dns(), **hostile_dns()}, db_url=str(tmp_path / "reports.db")))
 
 
 @pytest.mark.parametrize("message", [hostile_message(), hostile_lookalike()], ids=["spoof", "lookalike"])
@@ -162,3 +171,40 @@ def test_hostile_dns_records_on_the_audit_page_run_no_script(hostile_site, open_
     assert "<script>" in w.page.inner_text("main")
     w.assert_no_script()
     shoot(w.page, artifacts, "07-xss-audit")
+
+
+# ---------------------------------------------------------------- the reports dashboard
+def test_dashboard_on_the_report_corpus(serve, open_page, artifacts, corpus_store):
+    site = serve(create_app(db_url=corpus_store, dns={}))
+    w = open_page()
+    w.page.goto(site.url + "/")
+    w.page.get_by_role("link", name="Who sends as you").first.click()
+    w.page.wait_for_load_state()
+    assert w.page.inner_text("h1") == "Who sends mail as example.com"
+    assert w.page.locator("svg.chart-wide").count() == 2
+    assert all(box["width"] > 800 for box in (w.page.locator("svg.chart-wide").first.bounding_box(),))
+    shoot(w.page, artifacts, "08-dashboard")
+    w.page.get_by_role("link", name=re.compile(r"^unauthorized \(")).click()
+    w.page.wait_for_load_state()
+    kinds = set(w.page.locator("table.inventory tbody .badge").all_inner_texts())
+    assert kinds == {"unauthorized"}
+    w.page.get_by_label("Filter by address, host name, provider or domain").fill("no-such-sender")
+    w.page.get_by_role("button", name="Filter").click()
+    w.page.wait_for_load_state()
+    assert "No sender matches." in w.page.inner_text("main")
+    w.page.set_viewport_size(PHONE)
+    assert w.page.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
+    w.assert_no_script()
+
+
+def test_hostile_reports_and_reverse_dns_run_no_script(serve, open_page, artifacts, hostile_store):
+    from tests.web.hostile import hostile_reverse_dns
+
+    site = serve(create_app(db_url=hostile_store, dns=hostile_reverse_dns()))
+    w = open_page(bypass_csp=True)
+    for path in ("/reports", "/reports?bucket=unauthorized", "/reports?sort=host", "/reports?q=%3Cscript%3E"):
+        w.page.goto(site.url + path)
+        w.assert_no_script()
+    w.page.goto(site.url + "/reports")
+    assert "<script>alert('ptr')</script>.evil.example" in w.page.inner_text("main")
+    shoot(w.page, artifacts, "09-xss-dashboard")

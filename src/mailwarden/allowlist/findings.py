@@ -385,8 +385,10 @@ def _auth_fix(fmt: str, e: r.Entry, *, own: bool) -> tuple[str, str | None, str]
     if fmt == "sieve":
         new = f'if allof ({e.source}, header :contains "Authentication-Results" "dmarc=pass")'
         return (
-            f"Replace the test on line {e.line} with `{new}` (your server must add Authentication-Results "
-            f"and remove forged copies), so the rule applies only when DMARC passes.",
+            f"Replace the test on line {e.line} with `{new}`, so the rule applies only when DMARC passes. "
+            f"This is only safe if your mail server deletes every Authentication-Results header that "
+            f"arrives with a message before adding its own: otherwise a forger simply writes "
+            f"\"dmarc=pass\" into the message himself. Ask your provider if you are not sure.",
             new,
             "replace",
         )

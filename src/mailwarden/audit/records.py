@@ -3,8 +3,10 @@
 * SPF (RFC 7208): one record, ``-all`` at the end, no ``ptr`` (section 5.5),
   no terms pointing to names that do not exist (section 4.6.4 void lookups),
   no self-includes, no Internet-sized ranges; when over the 10-lookup limit,
-  the cheapest static includes are flattened into ``ip4:``/``ip6:`` ranges
-  until the record fits.
+  the cheapest static includes *of the domain's own* records are flattened into
+  ``ip4:``/``ip6:`` ranges until the record fits.  A provider's include is never
+  expanded: its ranges change without notice, and a copy would be a list the
+  owner must maintain by hand.
 * DMARC (RFC 9989 section 4.7): the record for the current roll-out stage, with
   the existing alignment and report tags kept, ``sp=none``/``pct`` dropped.
 * DKIM (RFC 6376 section 3.6.1, RFC 8301): a 2048-bit key under a new selector
@@ -140,7 +142,7 @@ def corrected_spf(analysis: PolicyAnalysis, domain: str, *, void_hosts: frozense
                 terms.append(mod.text)
     if analysis.all_qualifier != "-":
         notes.append("ends with -all so that unlisted servers fail")
-    terms = _flatten(terms, analysis, notes)
+    terms = _flatten(terms, analysis, notes, domain)
     has_redirect = any(t.startswith("redirect=") for t in terms)
     record = "v=spf1 " + " ".join([*terms] + ([] if has_redirect else ["-all"]))
     if len(record) > TXT_STRING:
@@ -170,9 +172,17 @@ def loop_fixes(analysis: PolicyAnalysis, domain: str) -> list[RecommendedRecord]
     return out
 
 
-def _flatten(terms: list[str], analysis: PolicyAnalysis, notes: list[str]) -> list[str]:
-    """Replace static includes by their ranges, cheapest loss first, until at most 10 lookups remain."""
+def _flatten(terms: list[str], analysis: PolicyAnalysis, notes: list[str], domain: str) -> list[str]:
+    """Replace the domain's own static includes by their ranges, cheapest loss first, until at most 10
+    lookups remain; a provider's include (another organization's) is kept as it is."""
+    from mailwarden.psl import organizational_domain
     from mailwarden.spf.record import parse_record
+
+    own = organizational_domain(domain) or domain
+
+    def is_own(term: str) -> bool:
+        target = term.split(":", 1)[1].lower().rstrip(".") if ":" in term else ""
+        return (organizational_domain(target) or target) == own
 
     texts = records_by_domain(analysis)
     costs: dict[str, tuple[int, bool, list[str]]] = {}
@@ -187,7 +197,7 @@ def _flatten(terms: list[str], analysis: PolicyAnalysis, notes: list[str]) -> li
             total += 1
     if total <= LOOKUP_LIMIT:
         return terms
-    candidates = sorted((t for t, c in costs.items() if c[1] and 0 < len(c[2]) <= MAX_FLATTEN_TERMS),
+    candidates = sorted((t for t, c in costs.items() if c[1] and 0 < len(c[2]) <= MAX_FLATTEN_TERMS and is_own(t)),
                         key=lambda t: (-(1 + costs[t][0]), len(costs[t][2])))
     out = list(terms)
     for t in candidates:
@@ -197,10 +207,11 @@ def _flatten(terms: list[str], analysis: PolicyAnalysis, notes: list[str]) -> li
         ranges = [r for r in costs[t][2] if r not in out]
         out[i:i + 1] = ranges
         total -= 1 + costs[t][0]
-        notes.append(f"{t} flattened into {len(costs[t][2])} ranges (saves {1 + costs[t][0]} lookups; "
-                     "re-check them when the provider changes its addresses)")
+        notes.append(f"your own {t} written out as its {len(costs[t][2])} addresses (saves {1 + costs[t][0]} "
+                     "lookups)")
     if total > LOOKUP_LIMIT:
-        notes.append(f"still {total} lookups: drop includes of services you no longer use")
+        notes.append(f"still {total} DNS lookups, over the limit of 10: remove the include of every service that "
+                     "no longer sends your mail")
     return out
 
 

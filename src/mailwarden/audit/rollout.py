@@ -36,22 +36,28 @@ def plan(domain: str, *, findings: list[Finding], senders: tuple[AuthorizedSende
     steps: list[str] = []
     blockers = [f for f in findings if f.severity == CRITICAL and f.area in ("spf", "dkim", "dmarc")]
     if blockers:
-        steps.append("First fix what breaks authentication today: " + "; ".join(
-            f"{f.id} ({f.fix.rstrip('.')})" for f in blockers[:4]) + ".")
+        steps.append("First fix what breaks authentication today (the to-do list says how): "
+                     + ", ".join(f.id for f in blockers[:4]) + ".")
     names = sorted({s.provider for s in senders if s.provider})
     others = [s.mechanism for s in senders if not s.provider]
     sources = ", ".join(names + others[:4]) or "every server and service that sends as the domain"
     here = {s: (" <- you are here" if s == stage else "") for s in STAGES}
-    steps.append(
-        f"Stage 1, monitor: publish p=none with rua= and read the aggregate reports for 2-4 weeks. "
-        f"Every legitimate source must pass SPF or DKIM aligned with {domain}: {sources}. "
-        "Add missing senders to SPF and turn on DKIM signing at each of them." + here["monitor"])
+    # Stages already passed are not shown: a domain at p=reject is never told to start with p=none.
+    reached = STAGES.index(stage) if stage in STAGES else 0
+    if reached == 0:
+        steps.append(
+            f"Stage 1, monitor: publish p=none with rua= and read the aggregate reports for 2-4 weeks. "
+            f"Every legitimate source must pass SPF or DKIM aligned with {domain}: {sources}. "
+            "Add missing senders to SPF and turn on DKIM signing at each of them." + here["monitor"])
     if not dkim_usable:
-        steps.append("Before leaving stage 1: sign with DKIM (2048-bit key) at every sender; mail that is forwarded "
+        steps.append(("Before leaving stage 1: sign" if reached == 0 else "Sign")
+                     + " with DKIM (2048-bit key) at every sender; mail that is forwarded "
                      "or sent through lists passes DMARC only through DKIM.")
-    steps.append(
-        "Stage 2, quarantine: p=quarantine once the reports show only forged or unknown sources failing. "
-        "Watch 2 weeks for real mail landing in spam (forwarders, mailing lists, forgotten tools)." + here["quarantine"])
+    if reached <= 1:
+        steps.append(
+            "Stage 2, quarantine: p=quarantine once the reports show only forged or unknown sources failing. "
+            "Watch 2 weeks for real mail landing in spam (forwarders, mailing lists, forgotten tools)."
+            + here["quarantine"])
     steps.append(
         "Stage 3, reject: p=reject (and sp=reject for subdomains) when quarantine causes no complaints; "
         "forged mail claiming the domain is then refused." + here["reject"])

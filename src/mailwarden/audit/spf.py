@@ -149,8 +149,9 @@ def check_spf(analysis: PolicyAnalysis, domain: str, *, no_mail: bool = False) -
         findings.append(Finding(
             "spf-too-many-lookups", CRITICAL,
             f"Checking the SPF policy needs {analysis.lookups} DNS lookups; above 10 receivers stop and treat SPF as broken (permerror).",
-            "Remove includes of services you no longer use and flatten small ones into ip4:/ip6: ranges "
-            "(see the corrected record below) until at most 10 lookups remain.",
+            "Remove the include of every service that no longer sends your mail until at most 10 lookups "
+            "remain (see the corrected record below). Do not replace a provider's include with its addresses: "
+            "they change without notice.",
             "spf", f"{analysis.lookups} lookups (limit {LOOKUP_LIMIT}, RFC 7208 section 4.6.4)"))
     if analysis.void_lookups > VOID_LIMIT:
         voids = [r.domain for r in analysis.records if r.status == "void"]

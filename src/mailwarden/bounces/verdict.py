@@ -102,7 +102,7 @@ def backscatter_verdict(report: BounceReport, owner_addresses: Iterable[str], ow
                             addrs, domains)
     if claimed is None:
         evidence.append(f"the returned original is from {original.from_ or 'an unknown sender'}, "
-                        "not from the owner's addresses or domains (list, forwarder or alias bounce?)")
+                        "not from your addresses or domains (a mailing list, forwarder or alias bounce?)")
         return BackscatterVerdict("unknown", tuple(evidence))
     evidence.append(f"the returned original claims to come from {claimed}")
 
@@ -118,7 +118,7 @@ def backscatter_verdict(report: BounceReport, owner_addresses: Iterable[str], ow
         if match and _in_domains(match.group(1), domains):
             signatures.append(match.group(1).lower())
     if owner_hops:
-        evidence.append(f"its quoted Received chain names the owner's servers ({len(owner_hops)} hop(s), "
+        evidence.append(f"its quoted Received chain names your servers ({len(owner_hops)} hop(s), "
                         f"e.g. {owner_hops[-1].by_host or owner_hops[-1].from_host}) - but whoever wrote the "
                         "original can write those lines too")
     if authenticated:
@@ -132,8 +132,8 @@ def backscatter_verdict(report: BounceReport, owner_addresses: Iterable[str], ow
         # owner's verifying DKIM signature on the original (mailwarden diagnose). Quoted hops are text.
         return BackscatterVerdict("unknown", tuple(evidence))
     if not msg.received:
-        evidence.append("the returned headers have no Received chain to compare with the owner's servers")
+        evidence.append("the returned headers have no Received chain to compare with your servers")
         return BackscatterVerdict("unknown", tuple(evidence))
-    evidence.append("no trace of the owner's servers and no DKIM signature of the owner's domain: "
+    evidence.append("no trace of your servers and no DKIM signature of your domain: "
                     "someone else sent it with a forged sender")
     return BackscatterVerdict("backscatter", tuple(evidence))

@@ -49,33 +49,55 @@ def allowlist(file: str, me: tuple[str, ...], domains: tuple[str, ...], fmt: str
 
 
 def _human(report: AllowlistReport) -> None:
+    import textwrap
+
     from mailwarden.allowlist import WHY
 
-    echo = click.echo
-    echo(f"Format: {report.format}; {report.allow_entries} allow entries of {report.entries} entries read.")
+    def echo(text: str = "", indent: str = "") -> None:
+        click.echo(textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent,
+                                 break_long_words=False, break_on_hyphens=False) if text else "")
+
+    def plural(n: int, word: str) -> str:
+        return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+    if report.findings:  # the answer first
+        critical = sum(1 for f in report.findings if f.severity == "critical")
+        echo(f"{plural(len(report.findings), 'entry')} to change".replace("entrys", "entries")
+             + (f", {critical} of them critical" if critical else "") + ": each lets forged mail skip your "
+             "spam filter.")
+    else:
+        echo("Nothing to change: no entry lets forged mail from you, your domain or a whole public domain in.")
+    echo(f"(Read as {report.format}: {plural(report.allow_entries, 'allow entry')} among "
+         f"{plural(report.entries, 'entry')}.)".replace("entrys", "entries"))
     echo("")
     echo(WHY)
-    echo("")
-    if report.findings:
-        echo(f"Changes ({len(report.findings)}):")
-        for f in report.findings:
-            echo(f"  line {f.line}: {f.entry}  [{f.severity} {f.id}]")
-            echo(f"    {f.message}")
-            if f.change == "delete" or not f.replacement:
-                echo(f"    change: delete {f.entry} from line {f.line}")
-            elif f.change == "add":
-                echo(f"    change: add to the rule: {f.replacement}")
-            else:
-                echo(f"    change: replace line {f.line} with: {f.replacement}")
-            echo(f"    {f.fix}")
-    else:
-        echo("No entry lets forged mail from you, your domain or a whole public domain in.")
+    said: set[str] = set()
+
+    def once(text: str) -> str:
+        """The sentences of ``text`` not said yet for an earlier entry (a caveat is said once)."""
+        import re
+
+        fresh = [x for x in re.split(r"(?<=[.)])\s+(?=[A-Z])", text) if x not in said]
+        said.update(fresh)
+        return " ".join(fresh) or "the same as above, with the line below."
+
+    for f in report.findings:
+        echo("")
+        echo(f"line {f.line}: {f.entry}  [{f.severity}: {f.id}]")
+        echo(f.message, "    ")
+        if f.replacement and f"`{f.replacement}`" in f.fix:  # the new line once, on its own, to copy
+            echo("What to do: " + once(f.fix.replace(f"`{f.replacement}`", "the line below", 1)), "    ")
+            click.echo(f"        {f.replacement}")
+        elif f.change == "delete" or not f.replacement:
+            echo(f"What to do: {once(f.fix)}", "    ")
+        else:
+            echo(f"What to do: {once(f.fix)} New text: {f.replacement}", "    ")
     if report.problems:
         echo("")
         echo(f"Lines that could not be understood ({len(report.problems) + report.problems_omitted}):")
         for p in report.problems:
-            echo(f"  line {p.line}: {p.reason}: {p.text}")
+            echo(f"line {p.line}: {p.reason}: {p.text}", "  ")
         if report.problems_omitted:
-            echo(f"  ... and {report.problems_omitted} more")
+            echo(f"... and {report.problems_omitted} more", "  ")
     for note in report.notes:
         echo(f"Note: {note}")

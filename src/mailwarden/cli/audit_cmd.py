@@ -62,44 +62,58 @@ def audit(domain: str, selectors: tuple[str, ...], probe_catch_all: bool, smtp_p
 _MARK = {"critical": "!!", "warning": " !", "info": "  "}
 
 
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
 def render(report) -> None:
-    """One screen: grade, the to-do list, the records, the plan."""
-    echo = click.echo
+    """One screen: grade, the to-do list, the records, the plan; lines wrapped at 100 columns."""
+    import textwrap
+
+    def echo(text: str = "", indent: str = "", hang: str | None = None) -> None:
+        if not text:
+            click.echo("")
+            return
+        click.echo(textwrap.fill(text, width=100, initial_indent=indent,
+                                 subsequent_indent=indent if hang is None else hang,
+                                 break_long_words=False, break_on_hyphens=False))
+
     crit = sum(1 for f in report.findings if f.severity == "critical")
     warn = sum(1 for f in report.findings if f.severity == "warning")
-    echo(f"{report.domain}: grade {report.grade}  ({crit} critical, {warn} warnings)")
-    echo(f"  {report.grade_reason}")
+    echo(f"{report.domain}: grade {report.grade}  ({_plural(crit, 'critical problem')}, {_plural(warn, 'warning')})")
+    echo(report.grade_reason, "  ")
     actionable = [f for f in report.findings if f.severity != "info"]
     if actionable:
-        echo("")
+        echo()
         echo("To do, most important first:")
         for i, f in enumerate(actionable[:TOP_FINDINGS], 1):
-            echo(f"{_MARK[f.severity]} {i}. {f.message}")
-            echo(f"      Fix: {f.fix}  [{f.id}]")
+            echo(f"{_MARK[f.severity]} {i}. {f.message}", "", "      ")
+            echo(f"Fix: {f.fix}  [{f.id}]", "      ")
         if len(actionable) > TOP_FINDINGS:
-            echo(f"     ... and {len(actionable) - TOP_FINDINGS} more (see --json)")
+            echo(f"... and {len(actionable) - TOP_FINDINGS} more (see --json)", "     ")
     notes = [f for f in report.findings if f.severity == "info"]
     if notes:
-        echo("Notes: " + " ".join(f"{f.message} [{f.id}]" for f in notes[:3]))
+        echo("Notes: " + " ".join(f"{f.message} [{f.id}]" for f in notes[:3]), "", "  ")
     if report.recommended_records:
-        echo("")
+        echo()
         echo("Records to publish:")
         for r in report.recommended_records:
             value = r.value if r.type != "TXT" else f'"{r.value}"'
-            echo(f"  {r.name}  {r.type}  {value}")
+            click.echo(f"  {r.name}  {r.type}  {value}")  # never wrapped: it is copied as it is
             if r.why:
-                echo(f"      ({r.why})")
+                echo(f"({r.why})", "      ")
     if report.spf.senders:
         named = sorted({s.provider for s in report.spf.senders if s.provider})
         other = [s.mechanism for s in report.spf.senders if not s.provider]
-        echo("")
+        echo()
         echo("SPF lets these send as the domain: " + ", ".join(named + other[:6])
-             + f"  ({report.spf.lookups}/10 DNS lookups)")
+             + f"  ({report.spf.lookups} DNS lookups; at most 10 work)", "", "  ")
     if report.catch_all is not None:
-        echo(f"Catch-all probe of {report.catch_all.host}: {report.catch_all.outcome} ({report.catch_all.rcpt_reply or report.catch_all.detail})")
+        echo(f"Catch-all probe of {report.catch_all.host}: {report.catch_all.outcome} "
+             f"({report.catch_all.rcpt_reply or report.catch_all.detail})", "", "  ")
     for note in report.notes:
         echo(note)
-    echo("")
+    echo()
     echo("DMARC roll-out plan:")
     for i, step in enumerate(report.rollout, 1):
-        echo(f"  {i}. {step}")
+        echo(f"{i}. {step}", "  ", "     ")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import click
 
+from mailwarden.bounces.wording import reason_words
 from mailwarden.cli.common import Options, dns_options, emit_each, error_item
 
 
@@ -52,36 +53,60 @@ def bounce(file: str, me: tuple[str, ...], domains: tuple[str, ...], batv_key_fi
     emit_each(opts, items)
 
 
+_KINDS = {
+    "dsn": "a bounce (a standard delivery status notification)",
+    "non-standard": "a bounce (in a mail server's own format)",
+    "autoreply": "an automatic reply (out of office / vacation)",
+    "feedback-report": "an abuse or feedback report",
+    "delivery-success": "a notice that a message was delivered",
+    "none": "not a bounce or automatic reply",
+}
+_ACTIONS = {"failed": "could not be delivered", "delayed": "is delayed (the server keeps trying)",
+            "delivered": "was delivered", "relayed": "was passed on", "expanded": "was passed on to a list"}
+_VERDICTS = {
+    "backscatter": "BACKSCATTER - a bounce about a message you did not send: you can delete it",
+    "genuine": "REAL BOUNCE - about a message that really left your account",
+    "unknown": "CANNOT TELL - whether you sent the returned message",
+}
+
+
 def _render(report, verdict, asked: bool = True) -> None:
-    labels = {
-        "dsn": "a delivery status notification (RFC 3464 bounce)",
-        "non-standard": "a bounce in a non-standard format",
-        "autoreply": "an automatic reply (out of office / vacation)",
-        "feedback-report": "an abuse/feedback report (ARF)",
-        "delivery-success": "a successful-delivery notice",
-        "none": "not a bounce or automatic reply",
-    }
-    click.echo(f"This message is {labels.get(report.kind, report.kind)}.")
-    if report.mta:
-        click.echo(f"Written by: {report.mta}")
-    if report.reason:
-        click.echo(f"Reason: {report.reason}")
+    import textwrap
+
+    def say(text: str, indent: str = "") -> None:
+        click.echo(textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ",
+                                 break_long_words=False, break_on_hyphens=False))
+
+    if verdict:  # the answer first
+        say(_VERDICTS.get(verdict.verdict, verdict.verdict.upper()))
+        for line in verdict.evidence:
+            say(f"- {line}", "  ")
+        click.echo("")
+    say(f"This message is {_KINDS.get(report.kind, report.kind)}.")
+    if report.reason and report.kind != "none":
+        say(f"Reason: {reason_words(report.reason)}.")
     for rec in report.recipients[:50]:
-        status = f" {rec.status}" if rec.status else ""
-        click.echo(f"  {rec.action}{status}: {rec.address}")
+        status = f" (status {rec.status})" if rec.status else ""
+        say(f"- {rec.address}: {_ACTIONS.get(rec.action, rec.action)}{status}", "  ")
         if rec.diagnostic:
-            click.echo(f"      {rec.diagnostic[:200]}")
+            say(f"the server said: {rec.diagnostic[:200]}", "      ")
     if report.recipients_truncated:
-        click.echo(f"  ... {report.recipients_total} recipients in all; the first {len(report.recipients)} are read")
+        say(f"... {report.recipients_total} recipients in all; the first {len(report.recipients)} are shown", "  ")
     if report.feedback:
-        click.echo(f"Feedback type: {report.feedback.feedback_type}; source IP {report.feedback.source_ip}")
+        fb = report.feedback
+        say("Feedback: " + ", ".join(x for x in (fb.feedback_type and f"type {fb.feedback_type}",
+                                                   fb.source_ip and f"sent from {fb.source_ip}") if x)
+            if (fb.feedback_type or fb.source_ip) else "Feedback: no details given")
     orig = report.original
     if orig and orig.headers_found:
-        click.echo(f"Original message: from {orig.from_} to {orig.to}, subject {orig.subject!r}, "
-                   f"Message-ID {orig.message_id}")
+        parts = [f"from {orig.from_}" if orig.from_ else "", f"to {orig.to}" if orig.to else "",
+                 f"subject {orig.subject!r}" if orig.subject else ""]
+        say("The returned message was " + (", ".join(p for p in parts if p) or "included") + ".")
     elif report.kind != "none":
-        click.echo("The original message was not returned.")
-    if verdict:
-        click.echo(f"Verdict: {verdict.verdict}")
-        for line in verdict.evidence:
-            click.echo(f"  - {line}")
+        say("The original message was not returned with it.")
+    if report.mta:
+        say(f"Written by: {report.mta}")
+    if verdict is None and report.kind not in ("none", "feedback-report", "delivery-success"):
+        click.echo("")
+        say("Is this about a message you sent, or backscatter from spam that forged your address? Add your "
+            "address to find out: --me you@example.com (or --domain example.com).")

@@ -69,28 +69,89 @@ def _item(result):
     return result.to_json(), lambda: _human(result)
 
 
+_SOURCES = {"option": "given on the command line", "received": "read from the Received header",
+            "return-path": "read from the Return-Path header"}
+_DMARC_WORDS = {
+    "pass": "the From domain is vouched for by an aligned SPF or DKIM pass",
+    "fail": "nothing vouches for the From domain: neither SPF nor DKIM passed for it",
+    "none": "the From domain publishes no DMARC policy",
+    "temperror": "DNS did not answer; try again later",
+    "permerror": "the domain's DMARC record is broken",
+}
+
+
+_DISPOSITIONS = {"none": "deliver it normally", "quarantine": "put it in the spam folder",
+                 "reject": "refuse it"}
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}" if n == 1 else f"{n} {word}s"
+
+
+def _wrapped(text: str, indent: str = "  ") -> str:
+    import textwrap
+
+    return textwrap.fill(text, width=100, initial_indent=indent, subsequent_indent=indent + "  ",
+                         break_long_words=False, break_on_hyphens=False)
+
+
+def _fold(header: str) -> str:
+    """An Authentication-Results field folded after each ``;`` (RFC 5322 section 2.2.3)."""
+    if len(header) <= 100:
+        return header
+    name, _, value = header.partition(": ")
+    parts, depth, quoted, start = [], 0, False, 0
+    for i, ch in enumerate(value):
+        if ch == '"' and (i == 0 or value[i - 1] != "\\"):
+            quoted = not quoted
+        elif not quoted and ch == "(":
+            depth += 1
+        elif not quoted and ch == ")":
+            depth = max(0, depth - 1)
+        elif not quoted and depth == 0 and ch == ";":
+            parts.append(value[start:i].strip())
+            start = i + 1
+    parts.append(value[start:].strip())
+    return f"{name}: " + ";\n\t".join(p for p in parts if p)
+
+
 def _human(result) -> None:
     env = result.envelope
     d = result.dmarc
-    click.echo(f"DMARC {d.result.upper()} for {d.from_domain or '(no From domain)'}"
-               + (f", policy {d.policy}, disposition {d.disposition}" if d.policy else ""))
-    click.echo(f"  {d.reason}")
-    click.echo(f"  Aligned: SPF {'yes' if d.alignment.spf else 'no'}, DKIM {'yes' if d.alignment.dkim else 'no'}"
-               + (f" (d={d.aligned_dkim_domain})" if d.aligned_dkim_domain else ""))
+    echo = click.echo
+    echo(f"DMARC {d.result.upper()} for {d.from_domain or 'a message without a From domain'}: "
+         f"{_DMARC_WORDS.get(d.result, d.result)}")
+    if d.policy:
+        echo(_wrapped(f"The domain's policy is {d.policy}; for this message that means: "
+                      f"{_DISPOSITIONS.get(d.disposition, d.disposition)}."))
+    if d.reason:
+        echo(_wrapped(f"Detail: {d.reason}"))
+    echo(_wrapped(f"Aligned with the From domain: SPF {'yes' if d.alignment.spf else 'no'}, DKIM "
+                  f"{'yes' if d.alignment.dkim else 'no'}"
+                  + (f" (signature of {d.aligned_dkim_domain})" if d.aligned_dkim_domain else "")))
     if len(d.domains) > 1:
         for dom in d.domains:
-            click.echo(f"  From domain {dom.from_domain}: {dom.result}")
+            echo(f"  From domain {dom.from_domain}: {dom.result}")
     if result.spf_skipped is None:
-        click.echo(f"SPF {result.spf.result.upper()} for {result.spf.domain} from {env.ip}"
-                   f" (ip from {env.ip_source}, mail from {env.mail_from_source or 'none'})")
+        where = _SOURCES.get(env.ip_source or "", "unknown")
+        echo(_wrapped(f"SPF {result.spf.result.upper()} for {result.spf.domain}: sent from "
+                      f"{env.ip or 'an unknown address'} (address {where}, envelope sender "
+                      f"{_SOURCES.get(env.mail_from_source or '', 'not known')})", ""))
     else:
-        click.echo(f"SPF not checked: {result.spf_skipped}")
+        echo(_wrapped(f"SPF not checked: {result.spf_skipped}", ""))
     if not result.dkim:
-        click.echo("DKIM: no signatures")
+        echo("DKIM: the message carries no signature")
     for sig in result.dkim:
-        click.echo(f"DKIM {sig.result.upper()} d={sig.domain} s={sig.selector}" + (f": {sig.reason}" if sig.reason else ""))
-    click.echo(f"ARC {result.arc.cv.upper()} ({result.arc.instances} set(s))")
+        echo(_wrapped(f"DKIM {sig.result.upper()} for {sig.domain} (selector {sig.selector})"
+                      + (f": {sig.reason}" if sig.reason else ""), ""))
+    n = result.arc.instances
+    echo("ARC: no forwarder seals" if n == 0 else f"ARC {result.arc.cv.upper()} ({_plural(n, 'seal')})")
     if result.trust.forged:
-        click.echo(f"Warning: {len(result.trust.claims)} header(s) already claim to be from "
-                   f"{result.authserv_id}; they were added before this server and were ignored.")
-    click.echo(result.authentication_results)
+        claims = len(result.trust.claims)
+        one = claims == 1
+        echo(_wrapped(f"Warning: {_plural(claims, 'header')} already {'claims' if one else 'claim'} to be from "
+                      f"{result.authserv_id}; {'it was' if one else 'they were'} added before this server and "
+                      f"{'was' if one else 'were'} ignored.", ""))
+    echo("")
+    echo("Header to add:")
+    echo(_fold(result.authentication_results))

@@ -16,7 +16,7 @@ from mailwarden.cli.common import (
     read_input,
     read_messages,
 )
-from mailwarden.diagnose.wording import LABELS, headline
+from mailwarden.diagnose.wording import LABELS, glossary, headline
 
 
 def _load_allowlist(path: str) -> Any:
@@ -39,14 +39,24 @@ def render_human(diagnosis: Any) -> str:
     if d.sending_path == "authorized-third-party" and d.third_party:
         lines.append(f"Sent by: {d.third_party}")
     lines += ["", "Why:"]
+    seen: set[str] = set()
     for e in d.evidence:
         label = LABELS.get(e.check, e.check)
         plain = e.result in ("owner", "other", "trace", "found", "trusted") or e.check == "boundary"
-        lines.append(_wrap(f"{label}: {e.detail}" if plain else f"{label} ({e.result}): {e.detail}"))
-    if d.missing:
-        lines += ["", "Missing:"] + [_wrap(m) for m in d.missing]
+        line = _wrap(f"{label}: {e.detail}" if plain else f"{label} ({e.result}): {e.detail}")
+        if line not in seen:  # never the same line twice
+            seen.add(line)
+            lines.append(line)
+    said = " ".join([d.summary, *d.advice])
+    missing = [m for m in d.missing if m not in said
+               and not (m.startswith("DNS answers") and "did not answer" in d.summary)]
+    if missing:
+        lines += ["", "Missing:"] + [_wrap(m) for m in missing]
     lines += ["", "What to do:"]
     lines += [_wrap(a, bullet=f"{n}. ") for n, a in enumerate(d.advice, 1)]
+    terms = glossary("\n".join(lines))
+    if terms:
+        lines += ["", "Words used above:"] + [_wrap(t) for t in terms]
     return "\n".join(lines)
 
 

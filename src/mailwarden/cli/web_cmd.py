@@ -25,10 +25,12 @@ import click
 @click.option("--nameserver", metavar="HOST[:PORT]", help="Live DNS through this server.")
 @click.option("--max-upload-mb", type=click.FloatRange(0.01, 64), default=10.0, show_default=True,
               help="Largest message a visitor may paste or upload.")
+@click.option("--no-reverse-dns", is_flag=True, help="Do not look up the reverse DNS names of report sources.")
 @click.option("--hash-password", is_flag=True,
               help="Read a password on standard input, print its scrypt hash (for --password-file) and exit.")
 def web(host: str, port: int, db_url: str | None, password_file: str | None, token_file: str | None,
-        dns_file: str | None, nameserver: str | None, max_upload_mb: float, hash_password: bool) -> None:
+        dns_file: str | None, nameserver: str | None, max_upload_mb: float, no_reverse_dns: bool,
+        hash_password: bool) -> None:
     """Serve the diagnosis page, the domain audit and the reports dashboard."""
     from mailwarden.web.config import WebConfig, check_bind, load_credentials
     from mailwarden.web.config import hash_password as make_hash
@@ -42,7 +44,7 @@ def web(host: str, port: int, db_url: str | None, password_file: str | None, tok
     password_hash, token = load_credentials(password_file, token_file)
     config = WebConfig(host=host, port=port, db_url=db_url, dns=dns_file, nameserver=nameserver,
                        password_hash=password_hash, token_sha256=token,
-                       upload_limit=int(max_upload_mb * 1024 * 1024))
+                       upload_limit=int(max_upload_mb * 1024 * 1024), reverse_dns=not no_reverse_dns)
     check_bind(config)  # InputError: exit 2 before anything listens
     try:
         from mailwarden.web.server import serve

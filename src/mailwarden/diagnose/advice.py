@@ -83,10 +83,14 @@ def advise(d: Decision, f: Facts, posture: Posture) -> tuple[str, ...]:
                         "shows that your account sent it, but the evidence is not complete: if you see other "
                         "signs (messages in Sent you did not write, a login alert), change your password.")
         if posture.dmarc_policy in ("quarantine", "reject"):
+            where = ("the allowlist trap below" if posture.allowlisted else
+                     "whether your own spam filter allowlists your address: `mailwarden allowlist`")
             tips.append(f"{posture.domain} already asks receivers to {posture.dmarc_policy} such forgeries; "
                         f"this one reached you anyway, so ask your provider why its filter did not apply the "
-                        f"DMARC policy (or check the allowlist below).")
-        tips.extend(_posture_advice(posture))
+                        f"DMARC policy (and check {where}).")
+            tips.extend(t for t in _posture_advice(posture) if "has DMARC p=quarantine" not in t)
+        else:
+            tips.extend(_posture_advice(posture))
     elif v == "authentic":
         if d.path == "other-account":
             tips.append("Your password is not the problem: another account at your provider (or in your "

@@ -68,9 +68,11 @@ async def _guard(step: str, job: Awaitable[T], timeouts: list[str]) -> T | None:
 def _org(domain: str | None) -> str | None:
     if not domain:
         return None
+    from mailwarden.dns.base import to_a_label
     from mailwarden.psl import organizational_domain
 
-    return organizational_domain(domain.lower().rstrip(".")) or domain.lower().rstrip(".")
+    domain = to_a_label(domain.lower().rstrip("."))  # RFC 8616: compare internationalized names as A-labels
+    return organizational_domain(domain) or domain
 
 
 def aligned(domain: str | None, from_domain: str | None) -> bool:
@@ -336,7 +338,9 @@ async def _original_facts(
     if boundary.ip:
         evidence.append(Evidence("original-spf", spf_word or "not checked",
                                  f"it reached {boundary.receiver or 'the bouncing server'} from {boundary.ip}"
-                                 f" ({boundary.helo or 'no name'}); SPF of {domain} says {spf_word or 'nothing'}"
+                                 + (f" ({boundary.helo})" if boundary.helo and boundary.helo.strip("[]") != boundary.ip
+                                    else "")
+                                 + f"; SPF of {domain} says {spf_word or 'nothing'}"
                                  + (" - but those quoted Received lines are the original sender's text, so a "
                                     "pass proves nothing by itself" if spf_word == "pass" else "")))
     for s in dkim:
@@ -442,7 +446,8 @@ async def diagnose_message(
                                              if r.method in ("spf", "dkim", "dmarc", "arc"))))
     elif ids:
         evidence.append(Evidence("authentication-results", "missing",
-                                 f"no Authentication-Results from {', '.join(ids)} above the boundary"))
+                                 f"no check results from {', '.join(ids)} (its Authentication-Results header) where only your "
+                                 "provider can write them"))
     for ar, why in trusted.ignored:
         if ids and ar.authserv_id.lower() in ids:
             evidence.append(Evidence("authentication-results", "forged", f"ignored a header: {why}"))
@@ -459,6 +464,7 @@ async def diagnose_message(
     imitation = False
     if not claimed:
         from mailwarden.bounces import analyze_bounce
+        from mailwarden.bounces.wording import reason_words
 
         report = analyze_bounce(message)
         if report.kind not in ("none", "feedback-report") and not _bounce_structure(message, boundary, report):
@@ -472,7 +478,7 @@ async def diagnose_message(
             evidence.append(Evidence("notification", report.kind,
                                      f"this is a {'bounce' if report.is_bounce else report.kind} "
                                      f"from {report.reporting_mta or report.mta or 'a mail server'}"
-                                     + (f" (reason: {report.reason})" if report.reason else "")))
+                                     + (f" (reason: {reason_words(report.reason)})" if report.reason else "")))
             original_msg = report.original.message if report.original and report.original.headers_found else None
             original_facts = await _original_facts(resolver, original_msg, owner_domains, provider_orgs, now,
                                                    evidence)
@@ -677,7 +683,7 @@ def _facts(
         t.method == "arc" and t.result == "pass" for t in theirs)
     arc_owner = arc_pass and _aar_owner_pass(message, from_domain)
     if e.arc is not None and e.arc.instances:
-        evidence.append(Evidence("arc", e.arc.cv, f"ARC chain of {e.arc.instances} set(s)"
+        evidence.append(Evidence("arc", e.arc.cv, f"ARC chain of {e.arc.instances} {'set' if e.arc.instances == 1 else 'sets'}"
                                  + (f": {e.arc.reason}" if e.arc.reason else "")
                                  + ("; its first hop saw the message authenticated for " + str(from_domain)
                                     if arc_owner else "")))
@@ -705,7 +711,7 @@ def _facts(
     sealer_trusted = bool(sealers) and (_org(sealers[0]) in provider_orgs or _org(sealers[0]) in trusted_sealers)
     if sealers:
         signs.append(f"ARC-sealed by {', '.join(dict.fromkeys(sealers))}")
-        if arc_owner and not sealer_trusted:
+        if arc_owner and not sealer_trusted and not passes:  # only when the answer rests on the sealer's word
             evidence.append(Evidence(
                 "arc-sealer", "unknown",
                 f"{sealers[0]} wrote the ARC record of the earlier check; it is not your provider or a sealer "

@@ -47,3 +47,26 @@ LABELS = {
     "crosscheck-dmarc": "Re-check vs provider", "crosscheck-arc": "Re-check vs provider",
     "arc-sealer": "Who vouched for it", "dns": "DNS",
 }
+
+
+#: Jargon the evidence may use, explained once in plain words at the end of the human output.
+GLOSSARY = (
+    ("HELO", "HELO: the name the sending server gave itself; it can write anything there."),
+    ("envelope sender", "envelope sender: the hidden return address bounces go to; it can differ from the "
+                        "From you see."),
+    ("SPF", "SPF: the list of servers a domain allows to send its mail."),
+    ("DKIM", "DKIM: a digital signature a domain puts on the mail it sends."),
+    ("DMARC", "DMARC: the domain's instruction to receivers about mail that fails SPF and DKIM."),
+    ("ARC", "ARC: a seal a forwarder or mailing list adds to record the checks it saw before passing the "
+            "message on."),
+    ("aligned", "aligned: the check was for the same domain as the From address, so it vouches for that From."),
+    ("authserv-id", "authserv-id: the name your provider signs its check results with."),
+    ("SRS", "SRS: a rewritten return address that forwarders use so that SPF still works."),
+)
+
+
+def glossary(text: str) -> list[str]:
+    """The explanations of the jargon that occurs in ``text``, in a fixed order."""
+    import re
+
+    return [line for term, line in GLOSSARY if re.search(rf"(?<![\w-]){re.escape(term)}(?![\w-])", text)]

@@ -124,6 +124,21 @@ def normalize_name(name: str) -> str:
     return name.lower()
 
 
+def to_a_label(domain: str) -> str:
+    """``domain`` with every Unicode label as its A-label (RFC 5890 section 2.3.2.1, RFC 8616 section 4).
+
+    Authentication looks names up in DNS as A-labels: ``bücher.example`` is
+    asked as ``xn--bcher-kva.example``.  ASCII input (and a name IDNA cannot
+    encode) is returned unchanged, so it fails later as the invalid name it is.
+    """
+    if domain.isascii():
+        return domain
+    try:
+        return domain.encode("idna").decode("ascii")
+    except UnicodeError:
+        return domain
+
+
 def valid_query_name(name: str) -> bool:
     """True when ``name`` can be sent as a DNS question (RFC 1035 section 2.3.4 limits)."""
     if not name or len(name) > MAX_NAME_LENGTH or not name.isascii():

@@ -24,7 +24,7 @@ import socket
 import time
 
 from mailwarden.cache import Cache
-from mailwarden.dns.base import Answer, Rcode, Record, Resolver, reverse_name
+from mailwarden.dns.base import Answer, Rcode, Record, Resolver, reverse_name, to_a_label
 from mailwarden.errors import InputError, MailwardenError
 from mailwarden.spf.lookups import AddressSet, PolicyLookup, cacheable
 from mailwarden.spf.macros import MacroString, MacroSyntaxError, MacroValues, parse_macro_string, query_name
@@ -561,14 +561,16 @@ async def evaluate_spf(resolver: Resolver, ip: str, mail_from: str, helo: str, r
     mail_from = mail_from.strip()
     if mail_from.startswith("<") and mail_from.endswith(">"):
         mail_from = mail_from[1:-1].strip()
-    helo = helo.strip()
+    helo = to_a_label(helo.strip())  # RFC 8616 section 4: internationalized names are checked as A-labels
     if not mail_from:
         identity, domain, sender = "helo", helo, f"postmaster@{helo}"
     elif "@" in mail_from:
         local, _, domain = mail_from.rpartition("@")
+        domain = to_a_label(domain)
         identity, sender = "mailfrom", f"{local or 'postmaster'}@{domain}"
     else:
-        identity, domain, sender = "mailfrom", mail_from, f"postmaster@{mail_from}"
+        domain = to_a_label(mail_from)
+        identity, sender = "mailfrom", f"postmaster@{domain}"
     result = await check_host(resolver, ip, domain, sender, helo, receiver=receiver, cache=cache, now=now)
     if identity != result.identity:
         from dataclasses import replace

@@ -6,6 +6,7 @@ Pages (all linked from ``/``):
 * ``/diagnose``  (POST) the answer: verdict first, then the evidence, then what to do;
                  nothing is stored, and DNS is looked up only when the visitor asks;
 * ``/audit``     a domain's SPF, DKIM, DMARC and MX set-up (SPEC section 7);
+* ``/reports``   the DMARC reports dashboard: who sends mail as the domain (SPEC section 12);
 * ``/login``, ``/logout`` when a password or token is configured.
 
 Every page works without JavaScript (there is none); every string that came from a
@@ -14,6 +15,8 @@ message, a report or DNS is escaped by Jinja2's autoescaping.
 
 from __future__ import annotations
 
+import asyncio
+import threading
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
@@ -45,6 +48,8 @@ from mailwarden.web.security import (
 Handler = Callable[[Request, Session], Awaitable[Response]]
 STATIC_DIR = Path(__file__).with_name("static")
 MAX_FORM_FIELDS = 30
+#: Seconds a wrong password waits before the answer.
+LOGIN_FAILURE_DELAY = 1.0
 #: Room for the other form fields and the multipart framing around an upload.
 FORM_OVERHEAD = 64 * 1024
 
@@ -57,7 +62,13 @@ def make_templates() -> Environment:
     from mailwarden.diagnose.wording import HEADLINES, LABELS, headline
 
     env.globals.update(HEADLINES=HEADLINES, LABELS=LABELS, headline=headline)
+    env.filters["count"] = count_of
     return env
+
+
+def count_of(number: int, word: str) -> str:
+    """``1, "message"`` -> ``1 message``; ``1200, "message"`` -> ``1,200 messages``."""
+    return f"{number:,} {word}{'' if number == 1 else 's'}"
 
 
 class WebApp:
@@ -67,6 +78,9 @@ class WebApp:
         self.config = config
         self.sessions = SessionCodec(config.secret, config.session_seconds)
         self.templates = make_templates()
+        self._store: Any = None
+        self.analyses = _analysis_cache()
+        self._store_lock = threading.Lock()
 
     # ------------------------------------------------------------------ plumbing
     def render(self, request: Request, session: Session, name: str, status: int = 200, **context: Any) -> Response:
@@ -175,6 +189,31 @@ class WebApp:
             return self.render(request, session, "audit.html", 503, form=sticky, error=_dns_failed(exc))
         return self.render(request, session, "audit.html", form=sticky, report=report)
 
+    async def reports(self, request: Request, session: Session) -> Response:
+        from mailwarden.web import dashboard
+
+        try:
+            view = dashboard.View.from_query(request.query_params)
+            board = await run_in_threadpool(self._dashboard, view)
+        except InputError as exc:
+            return self.render(request, session, "reports.html", 400, board=None, error=str(exc))
+        return self.render(request, session, "reports.html", board=board)
+
+    def _dashboard(self, view: Any) -> Any:
+        from mailwarden.web import dashboard
+
+        return dashboard.build(self.store(), view, dns=self.config.dns, nameserver=self.config.nameserver,
+                               reverse_dns=self.config.reverse_dns, cache=self.analyses)
+
+    def store(self) -> Any:
+        """The reports store, opened (and migrated) on first use."""
+        with self._store_lock:
+            if self._store is None:
+                from mailwarden.reports.store import Store
+
+                self._store = Store.open(self.config.db_url)
+            return self._store
+
     async def login(self, request: Request, session: Session) -> Response:
         target = _safe_next(request.query_params.get("next", "/"))
         if request.method == "GET":
@@ -183,6 +222,7 @@ class WebApp:
         target = _safe_next(_field(form, "next") or "/")
         secret = _field(form, "password")
         if not self.config.login_required or not await run_in_threadpool(self.config.check_password, secret):
+            await asyncio.sleep(LOGIN_FAILURE_DELAY)  # guessing costs time (scrypt already costs memory)
             return self.render(request, session, "login.html", 403, next=target, error="That password is not right.")
         request.state.session = session.login()
         return RedirectResponse(target, 303)
@@ -190,6 +230,12 @@ class WebApp:
     async def logout(self, request: Request, session: Session) -> Response:
         request.state.session = session.logout()
         return RedirectResponse("/login" if self.config.login_required else "/", 303)
+
+
+def _analysis_cache() -> Any:
+    from mailwarden.web.dashboard import AnalysisCache
+
+    return AnalysisCache()
 
 
 def _dns_failed(exc: Exception) -> str:
@@ -223,6 +269,7 @@ def create_app(config: WebConfig | None = None, **overrides: Any) -> Any:
         Route("/", web.page(web.home), methods=["GET"]),
         Route("/diagnose", web.page(web.diagnose), methods=["POST"]),
         Route("/audit", web.page(web.audit), methods=["GET", "POST"]),
+        Route("/reports", web.page(web.reports), methods=["GET"]),
         Route("/login", web.page(web.login, **public), methods=["GET", "POST"]),
         Route("/logout", web.page(web.logout, **public), methods=["POST"]),
         Mount("/static", StaticFiles(directory=STATIC_DIR), name="static"),

@@ -85,6 +85,8 @@ class WebConfig:
     password_hash: str | None = None
     token_sha256: bytes | None = None
     upload_limit: int = DEFAULT_UPLOAD_LIMIT
+    #: Look up the reverse DNS names of the biggest senders on the dashboard (through ``dns``).
+    reverse_dns: bool = True
     #: Key that signs the session cookies; a new one per process unless given.
     secret: bytes = field(default_factory=lambda: secrets.token_bytes(32), repr=False)
     session_seconds: int = 12 * 3600
