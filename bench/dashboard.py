@@ -109,9 +109,10 @@ def reports(total: int, seed: int = 7) -> Iterator[tuple[dict[str, Any], Iterato
 
 def fill(url: str, total: int) -> float:
     """Fill the store at ``url`` with ``total`` records unless it holds them already; seconds spent."""
+    from sqlalchemy import func, select
+
     from mailwarden.reports.store import Store
     from mailwarden.reports.store.schema import agg_records
-    from sqlalchemy import func, select
 
     with Store.open(url) as store:
         with store.engine.connect() as conn:

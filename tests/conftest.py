@@ -15,6 +15,15 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parent.parent
+
+# Property tests (hypothesis): a short bounded run by default; the long fuzzing run is
+#   python -m pytest -q -p no:cacheprovider tests/message/test_fuzz_parsers.py --hypothesis-profile=long
+# (or MAILWARDEN_FUZZ=long).  A find is kept as a regression test (an @example or a plain test).
+from hypothesis import settings as _hypothesis_settings  # noqa: E402
+
+_hypothesis_settings.register_profile("default", deadline=None, max_examples=100)
+_hypothesis_settings.register_profile("long", deadline=None, max_examples=20_000)
+_hypothesis_settings.load_profile(os.environ.get("MAILWARDEN_FUZZ", "default"))
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 
 

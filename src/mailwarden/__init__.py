@@ -29,7 +29,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-from mailwarden.errors import InputError, MailwardenError
+from mailwarden.errors import DNSUnavailableError, InputError, MailwardenError
 
 __version__ = "0.1.0"
 
@@ -53,6 +53,7 @@ __all__ = [
     "AuditReport",
     "AuthReport",
     "Authenticator",
+    "DNSUnavailableError",
     "Diagnosis",
     "InputError",
     "MailwardenError",

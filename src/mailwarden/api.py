@@ -72,6 +72,7 @@ def diagnose(
     *,
     trusted_authserv_ids: Sequence[str] = (),
     trusted_relays: Sequence[str] | TrustedRelays = (),
+    trusted_sealers: Sequence[str] = (),
     allowlist: ParsedAllowlist | AllowlistSource | None = None,
     dns: DNSSource = None,
     nameserver: str | None = None,
@@ -94,9 +95,9 @@ def diagnose(
 
     async def job() -> Diagnosis:
         async with Authenticator(dns, nameserver=nameserver) as auth:
-            return await diagnose_message(auth.resolver, parsed, me=me, domains=domains,
+            return await diagnose_message(auth, parsed, me=me, domains=domains,
                                           trusted_authserv_ids=trusted_authserv_ids, trusted_relays=trusted_relays,
-                                          allowlist=parsed_allowlist, now=now)
+                                          trusted_sealers=trusted_sealers, allowlist=parsed_allowlist, now=now)
 
     return _run(job())
 

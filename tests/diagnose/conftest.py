@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from mailwarden.auth import Authenticator
 from mailwarden.diagnose.service import diagnose_message
 from mailwarden.dns.snapshot import SnapshotResolver
 from mailwarden.message import parse_message
@@ -36,7 +37,12 @@ def cases(shared: Path) -> dict[str, Case]:
 
 
 def run(raw: bytes, dns: dict, *, now: float | None = None, resolver=None, **kwargs):
-    """Diagnose raw message bytes against a snapshot (or a given resolver)."""
+    """Diagnose raw message bytes against a snapshot (or a given resolver) in one session."""
     options = {**OWNER, **kwargs}
     resolver = resolver or SnapshotResolver.from_dict(dns)
-    return asyncio.run(diagnose_message(resolver, parse_message(raw), now=now, **options))
+
+    async def session():
+        async with Authenticator(resolver) as auth:
+            return await diagnose_message(auth, parse_message(raw), now=now, **options)
+
+    return asyncio.run(session())

@@ -266,8 +266,7 @@ def test_class4_verdict_never_contradicts_the_dmarc_result_it_quotes():
                     "s1._domainkey.news.victim.example": {"TXT": [_victim_txt()]}})
     raw = FORGED_INBOUND + _sign_as(message(), "news.victim.example")
     result = diagnose(raw, world)
-    dmarc = result.auth["dmarc"]
-    assert dmarc["result"] == "fail"
+    assert result.auth.dmarc.result == "fail"
     assert result.verdict not in ("authentic", "forwarded")
 
 

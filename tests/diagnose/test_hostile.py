@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from mailwarden.diagnose import service
+from mailwarden.auth import session
 from mailwarden.dns.snapshot import SnapshotResolver
 from tests.diagnose.conftest import run
 
@@ -166,7 +166,7 @@ class SlowResolver:
 
 
 def test_hung_dns_is_bounded_and_inconclusive(cases, monkeypatch):
-    monkeypatch.setattr(service, "STEP_TIMEOUT", 0.2)
+    monkeypatch.setattr(session, "STEP_TIMEOUT", 0.2)
     case = cases["spoofed-ipv6-softfail-no-dmarc"]
     raw = drop_fields(case.raw, "Authentication-Results")
     start = time.monotonic()

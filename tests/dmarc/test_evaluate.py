@@ -11,9 +11,10 @@ import pytest
 
 from mailwarden.dmarc import (
     MAX_TREE_WALK_QUERIES,
+    LookupCache,
     discover_policy,
     evaluate_dmarc,
-    organizational_domain,
+    tree_walk_organizational_domain,
     tree_walk_targets,
 )
 from mailwarden.dns.snapshot import SnapshotResolver
@@ -103,7 +104,7 @@ def test_psd_y_stops_walk_and_org_is_one_below():
         "_dmarc.mail.example.com": {"TXT": ["v=DMARC1; p=none"]},
         "_dmarc.com": {"TXT": ["v=DMARC1; p=reject; psd=y"]},
     }
-    assert run(organizational_domain(resolver(zone), "a.mail.example.com")) == "example.com"
+    assert run(tree_walk_organizational_domain(resolver(zone), "a.mail.example.com", LookupCache())) == "example.com"
     # relaxed alignment then holds between mail.example.com and other.example.com
     out = run(evaluate_dmarc(resolver(zone), ["mail.example.com"], None, [dkim("other.example.com")]))
     assert out.result == "pass" and out.organizational_domain == "example.com"
@@ -113,7 +114,7 @@ def test_psd_n_stops_walk_without_asking_higher():
     zone = {"_dmarc.example.com": {"TXT": ["v=DMARC1; p=reject; psd=n"]},
             "_dmarc.com": {"TXT": ["v=DMARC1; p=reject; psd=y"]}}
     res = resolver(zone)
-    assert run(organizational_domain(res, "a.b.example.com")) == "example.com"
+    assert run(tree_walk_organizational_domain(res, "a.b.example.com", LookupCache())) == "example.com"
     assert ("_dmarc.com", "TXT") not in res.asked
 
 

@@ -8,7 +8,7 @@ import re
 import pytest
 
 from mailwarden.errors import InputError
-from mailwarden.psl import SuffixList, default_list, load_list, organizational_domain, public_suffix
+from mailwarden.psl import SuffixList, default_list, load_list, psl_organizational_domain, public_suffix
 
 _VECTOR = re.compile(r"checkPublicSuffix\((null|'[^']*'), (null|'[^']*')\);")
 
@@ -77,7 +77,7 @@ def test_public_suffix_and_normalisation(corpus_list):
 
 def test_default_list_is_cached_and_works():
     assert default_list() is default_list()
-    assert organizational_domain("deep.sub.example.com") == "example.com"
+    assert psl_organizational_domain("deep.sub.example.com") == "example.com"
     assert public_suffix("foo.example.org") == "org"
 
 

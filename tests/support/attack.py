@@ -92,8 +92,11 @@ def check(raw: bytes, dns: dict[str, Any] | None = None, **options: Any):
 def diagnose(raw: bytes, dns: dict[str, Any] | None = None, **options: Any):
     options.setdefault("me", [OWNER])
     options.setdefault("trusted_authserv_ids", [PROVIDER])
-    resolver = SnapshotResolver.from_dict(dns or zone())
-    return asyncio.run(diagnose_message(resolver, parse_message(raw), now=NOW, **options))
+    async def job():
+        async with Authenticator(SnapshotResolver.from_dict(dns or zone())) as session:
+            return await diagnose_message(session, parse_message(raw), now=NOW, **options)
+
+    return asyncio.run(job())
 
 
 def evidence(result, check_name: str) -> list[str]:

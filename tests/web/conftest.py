@@ -222,8 +222,9 @@ def corpus_store(tmp_path_factory, corpora) -> str:
 @pytest.fixture(scope="session")
 def hostile_store(tmp_path_factory) -> str:
     """A SQLite store whose reports carry markup in every field a reporter or sender writes."""
-    from mailwarden.reports.store import Store
     from tests.web.hostile import hostile_reports
+
+    from mailwarden.reports.store import Store
 
     path = str(tmp_path_factory.mktemp("web-hostile") / "reports.db")
     with Store.open(path) as store:

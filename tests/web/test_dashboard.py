@@ -21,9 +21,8 @@ def board(client_for, corpus_store):
 
 
 def test_dashboard_shows_the_biggest_domain_with_charts_buckets_and_readiness(board, corpus_store):
-    from mailwarden.reports.store import Store
-
     from mailwarden.reports import analysis
+    from mailwarden.reports.store import Store
 
     with Store.open(corpus_store) as store:
         expected = analysis.summary(store, domain="example.com").domains[0]
@@ -41,9 +40,8 @@ def test_dashboard_shows_the_biggest_domain_with_charts_buckets_and_readiness(bo
 
 
 def test_inventory_filters_sorts_and_pages_on_the_server(board, corpus_store):
-    from mailwarden.reports.store import Store
-
     from mailwarden.reports import analysis
+    from mailwarden.reports.store import Store
 
     with Store.open(corpus_store) as store:
         every = analysis.sources(store, domain="example.com").sources
@@ -93,8 +91,9 @@ def test_hostile_report_fields_are_escaped(client_for, hostile_store):
 
 
 def test_new_reports_show_at_once(client_for, tmp_path):
-    from mailwarden.reports.store import Store
     from tests.web.hostile import hostile_reports
+
+    from mailwarden.reports.store import Store
 
     path = str(tmp_path / "growing.db")
     (first, first_records), (second, second_records) = hostile_reports()[:2]

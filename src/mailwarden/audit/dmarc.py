@@ -43,29 +43,29 @@ class DMARCData:
     destinations: tuple[tuple[str, bool], ...]
 
 
-def _org(domain: str) -> str:
-    from mailwarden.psl import organizational_domain
-
-    return organizational_domain(domain) or domain
-
-
 async def gather_dmarc(resolver: Resolver, domain: str) -> DMARCData:
     """Raw ``_dmarc`` TXT and the tree walk concurrently, then the report authorizations concurrently."""
-    from mailwarden.dmarc.discovery import discover_policy
+    from mailwarden.dmarc.alignment import Aligner
+    from mailwarden.dmarc.discovery import LookupCache, discover_policy
 
+    lookups = LookupCache()
     raw, discovery = await asyncio.gather(resolver.query(f"_dmarc.{domain}", "TXT"),
-                                          discover_policy(resolver, domain))
+                                          discover_policy(resolver, domain, cache=lookups))
     destinations: list[str] = []
     record = discovery.record
     policy_domain = discovery.record_domain or domain
     if record is not None:
-        own_org = _org(policy_domain)
+        # External = outside the policy domain's Organizational Domain: the same (relaxed)
+        # alignment that DMARC itself uses, by the RFC 9989 tree walk.
+        aligner = Aligner(resolver, lookups=lookups)
+        if discovery.organizational_domain:
+            aligner.know(policy_domain, discovery.organizational_domain)
         for uri in record.rua + record.ruf:
             m = _MAILTO_HOST.match(uri)
             if m is None:
                 continue
             host = m.group(1).lower().rstrip(".")
-            if host not in destinations and _org(host) != own_org:
+            if host not in destinations and not await aligner.aligned(host, policy_domain):
                 destinations.append(host)
     destinations = destinations[:MAX_DESTINATIONS]
     names = [f"{policy_domain}._report._dmarc.{h}" for h in destinations]

@@ -152,9 +152,9 @@ def corrected_spf(analysis: PolicyAnalysis, domain: str, *, void_hosts: frozense
 
 def loop_fixes(analysis: PolicyAnalysis, domain: str) -> list[RecommendedRecord]:
     """For each include loop, the looping record (if it is the domain's own) without the include that points back."""
-    from mailwarden.psl import organizational_domain
+    from mailwarden.psl import psl_organizational_domain
 
-    own_org = organizational_domain(domain) or domain
+    own_org = psl_organizational_domain(domain) or domain
     texts = records_by_domain(analysis)
     out: list[RecommendedRecord] = []
     for loop in analysis.loops:
@@ -163,7 +163,7 @@ def loop_fixes(analysis: PolicyAnalysis, domain: str) -> list[RecommendedRecord]
             continue
         culprit, back_to = hops[-2], hops[-1]
         text = texts.get(culprit)
-        if text is None or (organizational_domain(culprit) or culprit) != own_org:
+        if text is None or (psl_organizational_domain(culprit) or culprit) != own_org:
             continue
         kept = [t for t in text.split()[1:] if t.lower().lstrip("+") not in (f"include:{back_to}", f"redirect={back_to}")]
         value = "v=spf1 " + " ".join(kept)
@@ -175,14 +175,14 @@ def loop_fixes(analysis: PolicyAnalysis, domain: str) -> list[RecommendedRecord]
 def _flatten(terms: list[str], analysis: PolicyAnalysis, notes: list[str], domain: str) -> list[str]:
     """Replace the domain's own static includes by their ranges, cheapest loss first, until at most 10
     lookups remain; a provider's include (another organization's) is kept as it is."""
-    from mailwarden.psl import organizational_domain
+    from mailwarden.psl import psl_organizational_domain
     from mailwarden.spf.record import parse_record
 
-    own = organizational_domain(domain) or domain
+    own = psl_organizational_domain(domain) or domain
 
     def is_own(term: str) -> bool:
         target = term.split(":", 1)[1].lower().rstrip(".") if ":" in term else ""
-        return (organizational_domain(target) or target) == own
+        return (psl_organizational_domain(target) or target) == own
 
     texts = records_by_domain(analysis)
     costs: dict[str, tuple[int, bool, list[str]]] = {}

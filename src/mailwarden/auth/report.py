@@ -55,7 +55,8 @@ class AuthReport:
     """Everything one authentication found (``mailwarden check``, SPEC section 5).
 
     ``spf`` is always a result: without a client IP it is ``none`` and
-    ``spf_skipped`` says why it was not checked.
+    ``spf_skipped`` says why it was not checked.  A step listed in ``timeouts``
+    is reported as temperror (SPF, DMARC) or as not checked (DKIM, ARC).
     """
 
     spf: SPFResult
@@ -67,6 +68,8 @@ class AuthReport:
     envelope: Envelope
     trust: TrustReport
     authserv_id: str
+    #: Steps that did not finish within the session's step timeout ("spf", "dkim", "arc", "dmarc").
+    timeouts: tuple[str, ...] = ()
 
     def to_json(self) -> dict[str, Any]:
         """The ``mailwarden check --json`` object."""
@@ -83,6 +86,7 @@ class AuthReport:
             "authentication_results": self.authentication_results,
             "envelope": self.envelope.to_json(),
             "trust": self.trust.to_json(),
+            "timeouts": list(self.timeouts),
         }
 
 

@@ -7,7 +7,7 @@ import ipaddress
 
 import click
 
-from mailwarden.cli.common import Options, dns_options, emit_each, error_item, read_messages
+from mailwarden.cli.common import AnswerTally, Options, dns_options, emit_each, error_item, read_messages
 
 
 def _check_ip(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -44,22 +44,23 @@ def check(file: str, ip: str | None, helo: str | None, mail_from: str | None, au
           dmarc_mode: str, opts: Options) -> None:
     """Evaluate SPF, DKIM, ARC and DMARC for FILE (a path or - for standard input)."""
     from mailwarden.auth import Authenticator
-    from mailwarden.errors import InputError
+    from mailwarden.errors import DNSUnavailableError, InputError
 
     messages = read_messages(file)
 
     async def job(resolver):
+        tally = AnswerTally(resolver)
         results: list = []
-        async with Authenticator(dns=resolver, authserv_id=authserv_id, dmarc_mode=dmarc_mode) as auth:
+        async with Authenticator(dns=tally, authserv_id=authserv_id, dmarc_mode=dmarc_mode) as auth:
             for message in messages:
                 if isinstance(message, InputError):
                     results.append(message)
                     continue
-                restart = getattr(resolver, "restart_deadline", None)
-                if restart is not None:
-                    restart()
+                tally.restart()
                 results.append(await auth.authenticate(message, ip=ip, helo=helo, mail_from=mail_from,
                                                        now=opts.now))
+                if len(messages) == 1 and tally.nothing_answered():  # SPEC section 3: exit 3, no result
+                    raise DNSUnavailableError(tally.describe_failure(opts.nameserver))
         return results
 
     emit_each(opts, [error_item(r) if isinstance(r, InputError) else _item(r) for r in opts.run(job)])

@@ -85,6 +85,7 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
         raise click.UsageError("name yourself with --me ADDRESS and/or --domain DOMAIN")
     from dataclasses import replace
 
+    from mailwarden.auth import Authenticator
     from mailwarden.diagnose.boundary import parse_trusted_relays
     from mailwarden.diagnose.results import Evidence
     from mailwarden.diagnose.service import diagnose_message
@@ -102,9 +103,10 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
                 results.append(message)
                 continue
             tally.restart()
-            result = await diagnose_message(tally, message, me=me, domains=domains,
-                                            trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
-                                            allowlist=allowlist, now=opts.now, trusted_sealers=sealers)
+            async with Authenticator(tally) as session:  # one session per message: its own DNS tally
+                result = await diagnose_message(session, message, me=me, domains=domains,
+                                                trusted_authserv_ids=authserv_ids, trusted_relays=trusted_relays,
+                                                allowlist=allowlist, now=opts.now, trusted_sealers=sealers)
             if tally.nothing_answered():
                 if result.verdict == "inconclusive" and len(messages) == 1:
                     raise DNSUnavailableError(tally.describe_failure(opts.nameserver))

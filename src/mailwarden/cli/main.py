@@ -69,9 +69,10 @@ def _module_exists(module: str) -> bool:
 def cli() -> None:
     """mailwarden: spam that seems to come from your own address, answered with evidence.
 
-    Every command accepts --json (one JSON object on stdout), --dns FILE (answer
-    DNS from a snapshot), --nameserver HOST[:PORT], --dns-record FILE and --now
-    UNIXTIME. Start with `mailwarden diagnose MESSAGE --me you@example.com`.
+    Commands that look up DNS accept --json (one JSON object on stdout), --dns
+    FILE (answer DNS from a snapshot), --nameserver HOST[:PORT], --dns-record
+    FILE and --now UNIXTIME (see each command's --help). FILE - reads standard
+    input. Start with `mailwarden diagnose MESSAGE --me you@example.com`.
     """
 
 

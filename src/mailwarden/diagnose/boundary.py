@@ -29,6 +29,7 @@ from mailwarden.diagnose.results import Boundary
 from mailwarden.errors import InputError
 from mailwarden.message.model import Message
 from mailwarden.message.received import ReceivedHop
+from mailwarden.psl import host_organization
 
 _ENVELOPE_FROM = re.compile(r"envelope-from\s*[=<]\s*<?([^\s<>;()]{0,320})>?", re.I)
 _INTERNAL_PROTOCOLS = frozenset({"LMTP", "LMTPS", "LMTPA", "LMTPSA", "LOCAL", "HTTP", "HTTPS"})
@@ -148,15 +149,6 @@ def _host_matches(by_host: str | None, names: Iterable[str]) -> bool:
     return any(by_host == n.lower().rstrip(".") for n in names)
 
 
-def _org(host: str | None) -> str | None:
-    if not host:
-        return None
-    from mailwarden.psl import organizational_domain
-
-    host = host.lower().rstrip(".")
-    return organizational_domain(host) or host
-
-
 def _authserv_hop(hops: Sequence[ReceivedHop], ids: Sequence[str]) -> tuple[int | None, str]:
     """The provider's inbound hop by its authserv-id host name *and* position.
 
@@ -166,14 +158,14 @@ def _authserv_hop(hops: Sequence[ReceivedHop], ids: Sequence[str]) -> tuple[int 
     handed over by anyone else ends the provider's part, and a ``by`` naming
     the provider further down was written by the sender.
     """
-    orgs = {o for o in (_org(i) for i in ids) if o}
+    orgs = {o for o in (host_organization(i) for i in ids) if o}
     for i, hop in enumerate(hops):
         if _host_matches(hop.by_host, ids):
             return i, ""
         if _is_internal(hop):
             continue
         client = hop.reverse_dns if hop.tcp_info else None
-        if client is None or _org(client) not in orgs:
+        if client is None or host_organization(client) not in orgs:
             return None, (f"Received header {i + 1} from the top was handed over by "
                           f"{client or hop.ip or 'an unknown client'}, outside the trusted authserv-id's "
                           "servers, before any header written by that host")

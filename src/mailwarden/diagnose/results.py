@@ -9,9 +9,10 @@ cross-check with the provider's Authentication-Results).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
+from mailwarden.auth.report import AuthReport
 from mailwarden.diagnose.lookalike import Lookalike
 from mailwarden.message.received import ReceivedHop
 
@@ -94,7 +95,7 @@ class Diagnosis:
     summary: str
     evidence: tuple[Evidence, ...]
     advice: tuple[str, ...]
-    auth: dict[str, Any] = field(default_factory=dict)
+    auth: AuthReport | None = None  # our one authentication of the message (None only for bounce originals)
     boundary: Boundary | None = None
     sending_path: str | None = None  # provider-submission | authorized-third-party | forwarder | None
     third_party: str | None = None
@@ -126,7 +127,7 @@ class Diagnosis:
             "summary": self.summary,
             "evidence": [e.to_json() for e in self.evidence],
             "advice": list(self.advice),
-            "auth": self.auth,
+            "auth": self.auth.to_json() if self.auth is not None else {},
             "sending_path": self.sending_path,
             "third_party": self.third_party,
             "claimed": list(self.claimed),

@@ -4,9 +4,12 @@ The service never prints.  It
 
 1. finds the trust boundary (:mod:`~mailwarden.diagnose.boundary`) and the
    provider's trusted Authentication-Results (:mod:`~mailwarden.diagnose.crosscheck`);
-2. re-runs SPF (RFC 7208) for the boundary hop, every DKIM signature (RFC 6376),
-   ARC (RFC 8617) and DMARC (RFC 9989) with the engine, concurrently and under a
-   deadline, and compares them with the provider's results;
+2. authenticates the message once through the session
+   (:meth:`mailwarden.auth.Authenticator.authenticate`: SPF for the boundary hop,
+   every DKIM signature, ARC and DMARC, each step under a deadline) and compares
+   that :class:`~mailwarden.auth.AuthReport` with the provider's results; identifier
+   alignment is the report's own definition (:class:`~mailwarden.dmarc.alignment.Aligner`,
+   same mode), so the verdict never contradicts the DMARC result it quotes;
 3. reads bounces and auto-replies with :func:`mailwarden.bounces.analyze_bounce`
    and judges the returned original;
 4. looks for look-alikes, decides (:mod:`~mailwarden.diagnose.verdict`) and
@@ -17,10 +20,11 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Iterable, Sequence
-from dataclasses import dataclass
-from typing import Any, TypeVar
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, replace
+from typing import TYPE_CHECKING, Any
 
+from mailwarden.auth.report import AuthReport, Envelope
 from mailwarden.diagnose.advice import Posture, advise
 from mailwarden.diagnose.boundary import TrustedRelays, find_boundary, is_local_address, parse_trusted_relays
 from mailwarden.diagnose.crosscheck import Outcome, compare, provider_outcomes, select_trusted
@@ -28,58 +32,27 @@ from mailwarden.diagnose.lookalike import find_lookalikes, is_owner_domain
 from mailwarden.diagnose.results import Boundary, Diagnosis, Evidence
 from mailwarden.diagnose.thirdparty import name_dkim_selector, name_spf_include
 from mailwarden.diagnose.verdict import Facts, OriginalFacts, decide, summarize
-from mailwarden.dns.base import Resolver
 from mailwarden.errors import InputError
 from mailwarden.message.addresses import Address
 from mailwarden.message.authres import AuthenticationResults, parse_authentication_results
 from mailwarden.message.model import Message
 from mailwarden.message.received import ReceivedHop
+from mailwarden.psl import host_organization
 
-T = TypeVar("T")
+if TYPE_CHECKING:
+    from mailwarden.arc.results import ARCResult
+    from mailwarden.auth.session import Authenticator
+    from mailwarden.dkim.results import DKIMSignatureResult
+    from mailwarden.dmarc.alignment import Aligner
+    from mailwarden.dmarc.discovery import PolicyDiscovery
+    from mailwarden.dmarc.evaluate import DMARCResult
+    from mailwarden.spf.results import SPFResult
 
-#: Seconds allowed for each engine step (SPF, DKIM, ARC, DMARC) before it counts as a DNS timeout.
-STEP_TIMEOUT = 45.0
 _SRS = re.compile(r"^SRS[01][=+-]", re.I)
 _AAR_INSTANCE = re.compile(r"^\s*i\s*=\s*([0-9]{1,2})\s*;", re.I)
 _FORWARD_HEADERS = ("X-Forwarded-To", "X-Forwarded-For", "X-Original-To", "Resent-From", "X-Resent-From")
-
-
-@dataclass(frozen=True)
-class _Engines:
-    """Our re-verification of one message (None: not run, or timed out)."""
-
-    spf: Any
-    owner_spf: Any  # SPF of the boundary IP for the owner's From domain
-    dkim: tuple[Any, ...]
-    arc: Any
-    dmarc: Any
-    policy: Any  # DMARC policy discovery for the owner's domain
-    timeouts: tuple[str, ...]
-
-
-async def _guard(step: str, job: Awaitable[T], timeouts: list[str]) -> T | None:
-    try:
-        return await asyncio.wait_for(job, STEP_TIMEOUT)
-    except TimeoutError:
-        timeouts.append(step)
-        return None
-
-
-def _org(domain: str | None) -> str | None:
-    if not domain:
-        return None
-    from mailwarden.dns.base import to_a_label
-    from mailwarden.psl import organizational_domain
-
-    domain = to_a_label(domain.lower().rstrip("."))  # RFC 8616: compare internationalized names as A-labels
-    return organizational_domain(domain) or domain
-
-
-def aligned(domain: str | None, from_domain: str | None) -> bool:
-    """Relaxed identifier alignment (RFC 9989 section 4.4, RFC 7489 section 3.1): same organizational domain."""
-    if not domain or not from_domain:
-        return False
-    return _org(domain) == _org(from_domain)
+#: authserv-id of our own re-verification line (not the provider's: we do not speak for it).
+OWN_AUTHSERV_ID = "mailwarden"
 
 
 def _domain_of(address: str | None) -> str | None:
@@ -88,96 +61,31 @@ def _domain_of(address: str | None) -> str | None:
     return address.rpartition("@")[2].lower().rstrip(">").strip() or None
 
 
-async def _run_engines(
-    resolver: Resolver, message: Message, boundary: Boundary, from_domain: str | None,
-    owner_claimed: bool, policy_domain: str | None, now: float | None,
-) -> _Engines:
-    from mailwarden.arc.verify import verify_chain
-    from mailwarden.dkim import verify_message
-    from mailwarden.dkim.keys import KeyCache
-    from mailwarden.dkim.verify import MessageContext
-    from mailwarden.dmarc import discover_policy, evaluate_dmarc
-    from mailwarden.spf import evaluate_spf
+@dataclass(frozen=True)
+class _Ours:
+    """What our authentication found, with the steps that were not checked as None."""
 
-    timeouts: list[str] = []
-    ip, helo = boundary.ip, boundary.helo or ""
-    envelope_domain = _domain_of(boundary.mail_from)
-    jobs: dict[str, Awaitable[Any]] = {}
-    if ip and boundary.mail_from is not None:
-        jobs["spf"] = evaluate_spf(resolver, ip, boundary.mail_from, helo, receiver=boundary.receiver, now=now)
-    if ip and from_domain and owner_claimed and envelope_domain != from_domain:
-        jobs["owner_spf"] = evaluate_spf(resolver, ip, f"postmaster@{from_domain}", helo,
-                                         receiver=boundary.receiver, now=now)
-    keys, context = KeyCache(), MessageContext(message)  # DKIM and ARC fetch each key once
-    if message.header_fields("DKIM-Signature"):
-        jobs["dkim"] = verify_message(resolver, message, now=now, key_cache=keys, context=context)
-    # cv=none at once when there is no chain
-    jobs["arc"] = verify_chain(resolver, message, now=now, key_cache=keys, context=context)
-    if policy_domain:
-        jobs["policy"] = discover_policy(resolver, policy_domain)
-    steps = {"owner_spf": "spf", "policy": "dmarc"}
-    values = await asyncio.gather(*(_guard(steps.get(k, k), j, timeouts) for k, j in jobs.items()))
-    got = dict(zip(jobs, values, strict=True))
-    spf, owner_spf, dkim, arc, policy = (got.get(k) for k in ("spf", "owner_spf", "dkim", "arc", "policy"))
+    spf: SPFResult | None
+    owner_spf: SPFResult | None  # SPF of the boundary IP for the owner's From domain
+    dkim: tuple[DKIMSignatureResult, ...]
+    arc: ARCResult | None
+    dmarc: DMARCResult | None
+    policy: PolicyDiscovery | None  # DMARC policy discovery for the owner's domain
+    timeouts: tuple[str, ...]
+
+
+def _ours(report: AuthReport, owner_spf: SPFResult | None, policy: PolicyDiscovery | None,
+          extra_timeouts: Sequence[str], envelope_domain: str | None, from_domain: str | None) -> _Ours:
+    timeouts = tuple(dict.fromkeys([*report.timeouts, *extra_timeouts]))
+    spf = None if report.spf_skipped is not None or "spf" in report.timeouts else report.spf
     if owner_spf is None and spf is not None and envelope_domain == from_domain:
         owner_spf = spf
-    dmarc = await _guard("dmarc", evaluate_dmarc(resolver, message, spf, dkim or ()), timeouts)
-    return _Engines(spf, owner_spf, tuple(dkim or ()), arc, dmarc, policy, tuple(dict.fromkeys(timeouts)))
-
-
-# --------------------------------------------------------------------------- auth report (check's shape)
-#: authserv-id of our own re-verification line (not the provider's: we do not speak for it).
-OWN_AUTHSERV_ID = "mailwarden"
-
-
-class _NotRun:
-    """Stands in for an ARC or DMARC result that timed out, in check's JSON shape."""
-
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
-
-    def to_json(self) -> dict[str, Any]:
-        return dict(self._data)
-
-
-
-def auth_report(message: Message, boundary: Boundary, e: _Engines) -> dict[str, Any]:
-    """The ``auth`` object, built by the same code as ``mailwarden check`` (SPEC section 5).
-
-    The envelope is the trust boundary's (not check's topmost-hop guess), and the
-    Authentication-Results line is our re-verification under :data:`OWN_AUTHSERV_ID`.
-    """
-    from mailwarden.auth.report import AuthReport as CheckResult
-    from mailwarden.auth.report import Envelope
-    from mailwarden.authres.build import build_authentication_results
-    from mailwarden.authres.trust import untrusted_claims
-
-    hop = boundary.hop
-    envelope = Envelope(
-        boundary.ip, boundary.helo, boundary.mail_from,
-        "received" if boundary.ip else None, "received" if boundary.helo else None,
-        "return-path" if message.return_path is not None else ("received" if boundary.mail_from else None),
-        hop.index if hop is not None else None,
-    )
-    skipped = None if e.spf is not None else (
-        "SPF not checked: " + ("it timed out" if "spf" in e.timeouts else
-                               "no connecting IP and envelope sender at the trust boundary"))
-    header = build_authentication_results(
-        OWN_AUTHSERV_ID, spf=e.spf if e.spf is not None else {"result": "none"}, dkim=e.dkim, dmarc=e.dmarc,
-        arc=e.arc, mail_from=boundary.mail_from, helo=boundary.helo)
-    arc = e.arc if e.arc is not None else _NotRun({"cv": "none", "instances": 0, "failed_instance": None,
-                                                   "reason": "not checked: it timed out"})
-    dmarc = e.dmarc if e.dmarc is not None else _NotRun({
-        "result": "temperror", "from_domain": None, "organizational_domain": None, "policy": None,
-        "applied_policy": None, "alignment": {"spf": False, "dkim": False}, "record": None,
-        "reason": "not checked: it timed out"})
-    check = CheckResult(e.spf, skipped, e.dkim, arc, dmarc, header, envelope,
-                        untrusted_claims(message, OWN_AUTHSERV_ID), OWN_AUTHSERV_ID)
-    return check.to_json()
+    return _Ours(spf, owner_spf, report.dkim, None if "arc" in report.timeouts else report.arc,
+                 None if "dmarc" in report.timeouts else report.dmarc, policy, timeouts)
 
 
 # --------------------------------------------------------------------------- small readers
-def _aar_owner_pass(message: Message, from_domain: str | None) -> bool:
+async def _aar_owner_pass(message: Message, aligned: Callable[[str | None, str], Awaitable[bool]]) -> bool:
     """The first ARC hop (i=1) saw an aligned DKIM or SPF pass for the From domain (RFC 8617 section 4.1.1)."""
     for value in message.get_all("ARC-Authentication-Results")[:50]:
         m = _AAR_INSTANCE.match(value)
@@ -187,9 +95,9 @@ def _aar_owner_pass(message: Message, from_domain: str | None) -> bool:
         for r in ar.results:
             if r.result != "pass":
                 continue
-            if r.method == "dkim" and aligned(r.get("header.d"), from_domain):
+            if r.method == "dkim" and await aligned(r.get("header.d"), "dkim"):
                 return True
-            if r.method == "spf" and aligned(_domain_of(r.get("smtp.mailfrom")), from_domain):
+            if r.method == "spf" and await aligned(_domain_of(r.get("smtp.mailfrom")), "spf"):
                 return True
     return False
 
@@ -207,7 +115,7 @@ def provider_written(hops: Sequence[ReceivedHop], boundary: Boundary, provider_o
         if current.ambiguity is not None:
             break
         client = current.reverse_dns if current.tcp_info else None
-        by_provider = (client is not None and _org(client) in provider_orgs) or (
+        by_provider = (client is not None and host_organization(client) in provider_orgs) or (
             current.tcp_info and is_local_address(current.ip)) or (current.ip is None and current.from_host is None)
         if not by_provider:
             break
@@ -219,7 +127,7 @@ def provider_written(hops: Sequence[ReceivedHop], boundary: Boundary, provider_o
 def _submission_hop(hops: Iterable[ReceivedHop], provider_orgs: set[str]) -> ReceivedHop | None:
     """A provider-written hop where the provider accepted an authenticated submission (ESMTPSA, "Authenticated sender")."""
     for hop in hops:
-        if hop.authenticated and hop.by_host and _org(hop.by_host) in provider_orgs:
+        if hop.authenticated and hop.by_host and host_organization(hop.by_host) in provider_orgs:
             return hop
     return None
 
@@ -269,7 +177,7 @@ def _allowlist_hits(allowlist: Any, addresses: Sequence[str], domains: Sequence[
     return tuple(hits)
 
 
-def _spf_third_party(spf: Any, provider_orgs: set[str]) -> str | None:
+def _spf_third_party(spf: SPFResult | None, provider_orgs: set[str]) -> str | None:
     """The include that authorized the IP, when it is not the provider's own."""
     if spf is None or spf.result != "pass":
         return None
@@ -280,30 +188,27 @@ def _spf_third_party(spf: Any, provider_orgs: set[str]) -> str | None:
         target = step.target.lower()
         if matched and not (matched == target or matched.endswith("." + target) or step.result == "pass"):
             continue
-        if _org(target) in provider_orgs:
+        if host_organization(target) in provider_orgs:
             return None
         return name_spf_include(target)
     return None
 
 
-def _via_provider_spf(spf: Any, provider_orgs: set[str]) -> bool:
+def _via_provider_spf(spf: SPFResult | None, provider_orgs: set[str]) -> bool:
     if spf is None or spf.result != "pass":
         return False
-    return any(_org(s.target) in provider_orgs for s in spf.chain if s.kind == "include") or (
-        _org(spf.matched_domain) in provider_orgs)
+    return any(host_organization(s.target) in provider_orgs for s in spf.chain if s.kind == "include") or (
+        host_organization(spf.matched_domain) in provider_orgs)
 
 
 # --------------------------------------------------------------------------- the returned original of a bounce
 async def _original_facts(
-    resolver: Resolver, original: Message | None, owner_domains: Sequence[str], provider_orgs: set[str],
-    now: float | None, evidence: list[Evidence],
+    session: Authenticator, aligner: Aligner, original: Message | None, owner_domains: Sequence[str],
+    provider_orgs: set[str], now: float | None, evidence: list[Evidence],
 ) -> OriginalFacts:
     if original is None:
         evidence.append(Evidence("original", "missing", "the notification does not include the original message"))
         return OriginalFacts(False, False, False, False, False, False)
-    from mailwarden.dkim import verify_message
-    from mailwarden.spf import evaluate_spf
-
     froms = [a for a in original.from_addresses if a.domain]
     owner_from = next((a for a in froms if is_owner_domain(a.domain, owner_domains)), None)
     envelope = original.return_path
@@ -313,12 +218,12 @@ async def _original_facts(
     timeouts: list[str] = []
     spf = None
     if boundary.ip and domain:
-        spf = await _guard("spf", evaluate_spf(resolver, boundary.ip, f"postmaster@{domain}", boundary.helo or "",
-                                               now=now), timeouts)
-    dkim = ()
+        spf = await session.bounded("spf", session.spf(boundary.ip, f"postmaster@{domain}", boundary.helo or "",
+                                                       now=now), timeouts)
+    dkim: Sequence[DKIMSignatureResult] = ()
     if original.header_fields("DKIM-Signature"):
-        dkim = await _guard("dkim", verify_message(resolver, original, now=now), timeouts) or ()
-    owner_sigs = [s for s in dkim if aligned(s.domain, domain)]
+        dkim = await session.bounded("dkim", session.dkim(original, now=now), timeouts) or ()
+    owner_sigs = [s for s in dkim if await session.bounded("dmarc", aligner.aligned(s.domain, domain), timeouts)]
     # The quoted original's Received hops are whoever wrote it; only the owner's own signature that
     # verifies (and covers the From) proves the owner sent it (issue 14, class 5).
     dkim_pass = [s for s in owner_sigs if s.result == "pass" and s.covers_displayed_from]
@@ -327,7 +232,7 @@ async def _original_facts(
     trace_host = None
     for h in original.received:
         for host in (h.by_host, _client_name(h) or h.from_host):
-            if host and _org(host) in provider_orgs:
+            if host and host_organization(host) in provider_orgs:
                 trace_host = host
                 break
         if trace_host:
@@ -360,9 +265,47 @@ async def _original_facts(
     )
 
 
+# --------------------------------------------------------------------------- our authentication
+async def _authenticate(
+    session: Authenticator, message: Message, boundary: Boundary, from_domain: str | None, owner_claimed: bool,
+    policy_domain: str | None, now: float | None,
+) -> tuple[AuthReport, _Ours]:
+    """The session's one authentication of the message, for the envelope at the trust boundary
+    (not check's topmost-hop guess), under :data:`OWN_AUTHSERV_ID`; with it, concurrently, SPF of
+    the boundary IP for the owner's domain and the owner's DMARC policy (the posture advice needs them)."""
+    hop = boundary.hop
+    envelope = Envelope(
+        boundary.ip, boundary.helo, boundary.mail_from,
+        "received" if boundary.ip else None, "received" if boundary.helo else None,
+        "return-path" if message.return_path is not None else ("received" if boundary.mail_from else None),
+        hop.index if hop is not None else None,
+    )
+    checkable = bool(boundary.ip) and boundary.mail_from is not None
+    envelope_domain = _domain_of(boundary.mail_from)
+    timeouts: list[str] = []
+
+    async def nothing() -> None:
+        return None
+
+    owner_spf_job = (session.spf(boundary.ip, f"postmaster@{from_domain}", boundary.helo or "",
+                                 receiver=boundary.receiver, now=now)
+                     if boundary.ip and from_domain and owner_claimed and envelope_domain != from_domain
+                     else nothing())
+    policy_job = session.dmarc_policy(policy_domain) if policy_domain else nothing()
+    report, owner_spf, policy = await asyncio.gather(
+        session.authenticate(message, envelope=envelope, receiver=boundary.receiver, now=now,
+                             authserv_id=OWN_AUTHSERV_ID,
+                             skip_spf=None if checkable else
+                             "SPF not checked: no connecting IP and envelope sender at the trust boundary"),
+        session.bounded("spf", owner_spf_job, timeouts),
+        session.bounded("dmarc", policy_job, timeouts),
+    )
+    return report, _ours(report, owner_spf, policy, timeouts, envelope_domain, from_domain)
+
+
 # --------------------------------------------------------------------------- the service
 async def diagnose_message(
-    resolver: Resolver,
+    session: Authenticator,
     message: Message,
     *,
     me: Sequence[str] = (),
@@ -380,7 +323,10 @@ async def diagnose_message(
     CIDRs of the provider's inbound relays; ``allowlist`` a parsed allowlist
     (:class:`mailwarden.allowlist.results.ParsedAllowlist`) to look for the allowlist trap;
     ``trusted_sealers`` ARC sealer domains the owner trusts (a list or forwarder they use).
+    ``session`` supplies the resolver, the caches, the step deadline and the DMARC mode.
     """
+    resolver = session.resolver
+    aligner = session.aligner()
     addresses = [a.strip().lower() for a in me if a.strip()]
     for a in addresses:
         if "@" not in a or not a.rpartition("@")[2]:
@@ -432,7 +378,7 @@ async def diagnose_message(
                                  + (f"; {boundary.note}" if boundary.note else "")))
     else:
         evidence.append(Evidence("boundary", "missing", boundary.note or "no Received header from your provider"))
-    provider_orgs = {o for o in (_org(h) for h in [*ids, *relays.names, *(s.lstrip(".") for s in relays.suffixes),
+    provider_orgs = {o for o in (host_organization(h) for h in [*ids, *relays.names, *(s.lstrip(".") for s in relays.suffixes),
                                                     *mx_hosts, boundary.receiver]) if o}
 
     # The provider's own results.
@@ -480,36 +426,33 @@ async def diagnose_message(
                                      f"from {report.reporting_mta or report.mta or 'a mail server'}"
                                      + (f" (reason: {reason_words(report.reason)})" if report.reason else "")))
             original_msg = report.original.message if report.original and report.original.headers_found else None
-            original_facts = await _original_facts(resolver, original_msg, owner_domains, provider_orgs, now,
-                                                   evidence)
+            original_facts = await _original_facts(session, aligner, original_msg, owner_domains, provider_orgs,
+                                                   now, evidence)
 
     posture_domain = from_domain if claimed else owner_domains[0]
-    engines = await _run_engines(resolver, message, boundary, from_domain, bool(claimed), posture_domain, now)
-    facts, disagreements = _facts(message, boundary, provider, engines, from_domain, bool(claimed),
-                                  owner_domains, provider_orgs, len(froms), evidence,
-                                  quiet=notification is not None, me=addresses,
-                                  trusted_sealers=frozenset(o for o in (_org(t) for t in trusted_sealers) if o))
+    report, ours = await _authenticate(session, message, boundary, from_domain, bool(claimed), posture_domain, now)
+    facts, disagreements = await _facts(
+        message, boundary, provider, ours, session, aligner, from_domain, bool(claimed), owner_domains,
+        provider_orgs, len(froms), evidence, quiet=notification is not None, me=addresses,
+        trusted_sealers=frozenset(o for o in (host_organization(t) for t in trusted_sealers) if o))
     lookalikes = find_lookalikes(froms, addresses, owner_domains) if not claimed else ()
     for x in lookalikes:
         evidence.append(Evidence("lookalike", x.kind, x.detail))
-    from dataclasses import replace
-
     facts = replace(facts, lookalikes=lookalikes, notification=notification, original=original_facts,
                     bounce_imitation=imitation, from_ambiguity=from_field.ambiguity)
     decision = decide(facts)
-    posture = _posture(engines, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
+    posture = _posture(ours, posture_domain, _allowlist_hits(allowlist, addresses, owner_domains))
     if posture.allowlisted:
         evidence.append(Evidence("allowlist", "owner-allowlisted",
                                  "your own address/domain is allowlisted: " + ", ".join(posture.allowlisted[:3])))
     owner_label = addresses[0] if addresses else owner_domains[0]
-    auth = auth_report(message, boundary, engines)
     return Diagnosis(
         verdict=decision.verdict,
         confidence=decision.confidence,
         summary=summarize(decision, facts, owner_label),
         evidence=tuple(evidence),
         advice=advise(decision, facts, posture),
-        auth=auth,
+        auth=report,
         boundary=boundary,
         sending_path=decision.path,
         third_party=facts.third_party if decision.verdict == "authentic" else None,
@@ -520,15 +463,15 @@ async def diagnose_message(
     )
 
 
-def _posture(engines: _Engines, domain: str | None, allowlisted: tuple[str, ...]) -> Posture:
-    policy = engines.policy
+def _posture(ours: _Ours, domain: str | None, allowlisted: tuple[str, ...]) -> Posture:
+    policy = ours.policy
     known = policy is not None and policy.status in ("found", "none")
     record = policy.record_text if policy is not None and policy.status == "found" else None
     p = None
     if policy is not None and policy.status == "found" and policy.record is not None:
         p = policy.record.effective_p() if policy.at_domain else (policy.record.sp or policy.record.effective_p())
     spf_all = None
-    spf = engines.owner_spf
+    spf = ours.owner_spf
     if spf is not None and spf.record:
         m = re.search(r"(?:^|\s)([-~?+]?)all(?:\s|$)", spf.record)
         if m:
@@ -561,14 +504,15 @@ def _arc_sealers(message: Message) -> tuple[str, ...]:
     return tuple(d for _, d in sorted(found, key=lambda x: -x[0]))
 
 
-def _temperrors(e: _Engines, theirs: Sequence[Outcome], from_domain: str | None) -> tuple[str, ...]:
+async def _temperrors(e: _Ours, theirs: Sequence[Outcome],
+                      aligned: Callable[[str | None, str], Awaitable[bool]]) -> tuple[str, ...]:
     """Owner-domain lookups that did not answer: ours, unless the provider recorded a definite
     result for that method at delivery, and the provider's own recorded temperrors (RFC 8601 section 2.7)."""
     ours: list[str] = []
     if "spf" in e.timeouts or (e.owner_spf is not None and e.owner_spf.result == "temperror") or (
-            e.spf is not None and e.spf.result == "temperror" and aligned(e.spf.domain, from_domain)):
+            e.spf is not None and e.spf.result == "temperror" and await aligned(e.spf.domain, "spf")):
         ours.append("spf")
-    if "dkim" in e.timeouts or any(s.result == "temperror" and aligned(s.domain, from_domain) for s in e.dkim):
+    if "dkim" in e.timeouts or [s for s in e.dkim if s.result == "temperror" and await aligned(s.domain, "dkim")]:
         ours.append("dkim")
     if "dmarc" in e.timeouts or (e.policy is not None and e.policy.status == "temperror") or (
             e.dmarc is not None and e.dmarc.result == "temperror"):
@@ -576,35 +520,44 @@ def _temperrors(e: _Engines, theirs: Sequence[Outcome], from_domain: str | None)
     if "arc" in e.timeouts:
         ours.append("arc")
 
-    def relevant(t: Outcome) -> bool:
+    async def relevant(t: Outcome) -> bool:
         if t.method == "spf":
-            return t.domain is None or aligned(t.domain, from_domain)
-        return t.method == "dmarc" or (t.method == "dkim" and aligned(t.domain, from_domain))
+            return t.domain is None or await aligned(t.domain, "spf")
+        return t.method == "dmarc" or (t.method == "dkim" and await aligned(t.domain, "dkim"))
 
-    definite = {t.method for t in theirs if relevant(t) and t.result not in ("temperror", "none")}
+    definite = {t.method for t in theirs if await relevant(t) and t.result not in ("temperror", "none")}
     if any(t.method == "dmarc" and t.result in ("pass", "fail") for t in theirs):
         definite |= {"spf", "dkim"}  # the provider's DMARC result already weighed aligned SPF and DKIM
-    recorded = [t.method for t in theirs if relevant(t) and t.result == "temperror"]
+    recorded = [t.method for t in theirs if await relevant(t) and t.result == "temperror"]
     kept = [m for m in ours if m not in definite or m == "arc"] + recorded
     return tuple(dict.fromkeys(m for m in ("spf", "dkim", "dmarc", "arc") if m in kept))
 
 
-def _facts(
-    message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Engines,
-    from_domain: str | None, claims_owner: bool, owner_domains: Sequence[str], provider_orgs: set[str],
-    from_count: int, evidence: list[Evidence], *, quiet: bool = False, trusted_sealers: frozenset[str] = frozenset(),
-    me: Sequence[str] = (),
+async def _facts(
+    message: Message, boundary: Boundary, provider: AuthenticationResults | None, e: _Ours,
+    session: Authenticator, aligner: Aligner, from_domain: str | None, claims_owner: bool,
+    owner_domains: Sequence[str], provider_orgs: set[str], from_count: int, evidence: list[Evidence], *,
+    quiet: bool = False, trusted_sealers: frozenset[str] = frozenset(), me: Sequence[str] = (),
 ) -> tuple[Facts, tuple[Any, ...]]:
-    from mailwarden.dmarc.evaluate import domain_result_for, identifier_aligned
+    from mailwarden.dmarc.evaluate import domain_result_for
+
+    # Identifier alignment is the DMARC evaluation's own: the record's adkim/aspf, and the same
+    # Aligner (mode, tree walk or PSL, psd): one definition, so the verdict never contradicts the
+    # DMARC result it quotes.  Without a DMARC evaluation for the From domain nothing is aligned.
+    owner_dmarc = domain_result_for(e.dmarc, from_domain)
+    owner_record = owner_dmarc.discovery.record if owner_dmarc is not None and owner_dmarc.discovery else None
+    if owner_dmarc is not None and owner_dmarc.from_domain and owner_dmarc.organizational_domain:
+        aligner.know(owner_dmarc.from_domain, owner_dmarc.organizational_domain)
+
+    async def dmarc_aligned(other: str | None, kind: str) -> bool:
+        if owner_dmarc is None:
+            return False
+        strict = owner_record is not None and (owner_record.adkim if kind == "dkim" else owner_record.aspf) == "s"
+        return bool(await session.bounded("dmarc", aligner.aligned(other, owner_dmarc.from_domain, strict=strict),
+                                          []))
 
     body_present = message.body is not None
     theirs = provider_outcomes(provider)
-    # Identifier alignment is the DMARC evaluation's own (adkim/aspf, psd, tree walk): one definition,
-    # so the verdict never contradicts the DMARC result it quotes.
-    owner_dmarc = domain_result_for(e.dmarc, from_domain)
-
-    def dmarc_aligned(other: str | None, kind: str) -> bool:
-        return identifier_aligned(owner_dmarc, other, kind)
 
     ours: list[Outcome] = []
     if e.spf is not None:
@@ -625,12 +578,12 @@ def _facts(
                                  + (f" (matched {e.spf.mechanism})" if e.spf.mechanism else "")
                                  + (f" - {e.spf.problem}" if e.spf.problem else "")
                                  + (" - that is the sender's own domain, not yours, so this says nothing about "
-                                    "your address" if claims_owner and not dmarc_aligned(e.spf.domain, "spf")
+                                    "your address" if claims_owner and not await dmarc_aligned(e.spf.domain, "spf")
                                     else "")))
     spf_result = their_spf.result if their_spf else (e.spf.result if e.spf else None)
     spf_domain = (their_spf.domain if their_spf and their_spf.domain else (e.spf.domain if e.spf else None))
     if their_spf is not None:
-        spf_aligned_pass = spf_result == "pass" and dmarc_aligned(spf_domain, "spf")
+        spf_aligned_pass = spf_result == "pass" and await dmarc_aligned(spf_domain, "spf")
     else:
         spf_aligned_pass = owner_dmarc is not None and owner_dmarc.alignment.spf
 
@@ -641,7 +594,7 @@ def _facts(
         if owner_spf is not e.spf:
             evidence.append(Evidence("spf-owner", owner_spf.result,
                                      f"is {boundary.ip} authorized to send for {from_domain}? {owner_spf.result}"))
-    elif their_spf is not None and dmarc_aligned(their_spf.domain, "spf") and their_spf.result != "temperror":
+    elif their_spf is not None and await dmarc_aligned(their_spf.domain, "spf") and their_spf.result != "temperror":
         boundary_authorized = their_spf.result == "pass"
 
     # DKIM: a pass by us or by the provider for an aligned domain.
@@ -651,7 +604,7 @@ def _facts(
     replays: dict[str, None] = {}
     replayed_keys: set[tuple[str | None, str | None]] = set()
     for s in e.dkim:
-        is_aligned = dmarc_aligned(s.domain, "dkim")
+        is_aligned = await dmarc_aligned(s.domain, "dkim")
         owner_signed = owner_signed or is_aligned
         usable = body_present or s.result != "fail"
         evidence.append(Evidence("dkim", s.result if usable else "unverifiable",
@@ -671,7 +624,7 @@ def _facts(
         if is_aligned and not usable:
             unverifiable = True
     for t in theirs:
-        if (t.method == "dkim" and t.result == "pass" and dmarc_aligned(t.domain, "dkim")
+        if (t.method == "dkim" and t.result == "pass" and await dmarc_aligned(t.domain, "dkim")
                 and (t.domain, t.selector) not in replayed_keys):
             passes.setdefault(f"{t.domain} (selector {t.selector or '?'})", None)
             owner_signed = True
@@ -681,7 +634,7 @@ def _facts(
     # ARC and DMARC.
     arc_pass = (e.arc is not None and e.arc.cv == "pass") or any(
         t.method == "arc" and t.result == "pass" for t in theirs)
-    arc_owner = arc_pass and _aar_owner_pass(message, from_domain)
+    arc_owner = arc_pass and await _aar_owner_pass(message, dmarc_aligned)
     if e.arc is not None and e.arc.instances:
         evidence.append(Evidence("arc", e.arc.cv, f"ARC chain of {e.arc.instances} {'set' if e.arc.instances == 1 else 'sets'}"
                                  + (f": {e.arc.reason}" if e.arc.reason else "")
@@ -698,17 +651,17 @@ def _facts(
                     f"aligned SPF pass: {yes[e.dmarc.alignment.spf]}, aligned DKIM pass: {yes[e.dmarc.alignment.dkim]}")
         evidence.append(Evidence("dmarc", e.dmarc.result, text))
 
-    temperror = _temperrors(e, theirs, from_domain)
+    temperror = await _temperrors(e, theirs, dmarc_aligned)
     for t in e.timeouts:
         evidence.append(Evidence(t, "timeout", f"the {t.upper()} check did not finish in time (DNS timeout)"))
 
     # Forwarding traces and the sending path.
     client = _client_name(boundary.hop)
-    provider_client = bool(client and _org(client) in provider_orgs)
+    provider_client = bool(client and host_organization(client) in provider_orgs)
     signs: list[str] = []
     sealers = _arc_sealers(message)
     arc_provider_pass = any(t.method == "arc" and t.result == "pass" for t in theirs)
-    sealer_trusted = bool(sealers) and (_org(sealers[0]) in provider_orgs or _org(sealers[0]) in trusted_sealers)
+    sealer_trusted = bool(sealers) and (host_organization(sealers[0]) in provider_orgs or host_organization(sealers[0]) in trusted_sealers)
     if sealers:
         signs.append(f"ARC-sealed by {', '.join(dict.fromkeys(sealers))}")
         if arc_owner and not sealer_trusted and not passes:  # only when the answer rests on the sealer's word
@@ -723,10 +676,10 @@ def _facts(
         signs.append(f"mailing list header List-Id: {message.get('List-Id') or message.get('List-Post')}")
     signs += [f"{h}: {message.get(h)}" for h in _FORWARD_HEADERS if message.get(h)]
     if not provider_client:
-        earlier = next((h for h in boundary.below if _org(h.by_host) in provider_orgs
-                        or _org(_client_name(h)) in provider_orgs), None)
+        earlier = next((h for h in boundary.below if host_organization(h.by_host) in provider_orgs
+                        or host_organization(_client_name(h)) in provider_orgs), None)
         if earlier is not None:
-            via = earlier.by_host if _org(earlier.by_host) in provider_orgs else _client_name(earlier)
+            via = earlier.by_host if host_organization(earlier.by_host) in provider_orgs else _client_name(earlier)
             signs.append(f"it left your provider ({via}) and went through {client or boundary.helo} before "
                          "reaching your mailbox")
     submission = _submission_hop(provider_written(message.received, boundary, provider_orgs), provider_orgs)
@@ -745,7 +698,7 @@ def _facts(
         else:
             third_party = _spf_third_party(e.spf if spf_aligned_pass else e.owner_spf, provider_orgs)
             if third_party is None and passes and not _via_provider_spf(e.owner_spf, provider_orgs):
-                s = next((s for s in e.dkim if s.result == "pass" and dmarc_aligned(s.domain, "dkim")), None)
+                s = next(iter([s for s in e.dkim if s.result == "pass" and await dmarc_aligned(s.domain, "dkim")]), None)
                 if s is not None and boundary_authorized is False:
                     third_party = name_dkim_selector(s.domain, s.selector)
             if third_party:

@@ -1,11 +1,12 @@
 """DMARC (RFC 9989, with an RFC 7489 mode): records, policy discovery, evaluation."""
 
+from mailwarden.dmarc.alignment import Aligner
 from mailwarden.dmarc.discovery import (
     MAX_TREE_WALK_QUERIES,
     LookupCache,
     PolicyDiscovery,
     discover_policy,
-    organizational_domain,
+    tree_walk_organizational_domain,
     tree_walk_targets,
 )
 from mailwarden.dmarc.evaluate import Alignment, DMARCResult, DomainResult, evaluate_dmarc
@@ -13,6 +14,7 @@ from mailwarden.dmarc.record import DMARCRecord, RecordIssue, is_dmarc_record, p
 
 __all__ = [
     "MAX_TREE_WALK_QUERIES",
+    "Aligner",
     "Alignment",
     "DMARCRecord",
     "DMARCResult",
@@ -23,7 +25,7 @@ __all__ = [
     "discover_policy",
     "evaluate_dmarc",
     "is_dmarc_record",
-    "organizational_domain",
     "parse_dmarc_record",
+    "tree_walk_organizational_domain",
     "tree_walk_targets",
 ]

@@ -146,21 +146,16 @@ def normalize_domain(domain: str) -> str | None:
     return name if valid_query_name(name) and not name.startswith("[") else None
 
 
-async def organizational_domain(resolver: Resolver, domain: str, *, mode: str = "rfc9989",
-                                suffixes: SuffixList | None = None,
-                                cache: LookupCache | None = None) -> str:
-    """The Organizational Domain of ``domain`` (RFC 9989 section 4.10.2 / RFC 7489 section 3.2)."""
-    if mode not in MODES:
-        raise ValueError(f"unknown DMARC mode {mode!r}")
-    if mode == "rfc7489":
-        from mailwarden.psl import organizational_domain as psl_org
+async def tree_walk_organizational_domain(resolver: Resolver, domain: str, lookups: LookupCache) -> str:
+    """The Organizational Domain of ``domain`` by the DNS tree walk (RFC 9989 section 4.10.2).
 
-        return psl_org(domain, suffixes) or domain
-    cache = cache if cache is not None else LookupCache()
+    The RFC 7489 way is :func:`mailwarden.psl.psl_organizational_domain`; alignment picks
+    one by mode (:mod:`mailwarden.dmarc.alignment`).
+    """
     targets = tree_walk_targets(domain)
     fewest: str | None = None
     for index, target in enumerate(targets):
-        found = await cache.lookup(resolver, target)
+        found = await lookups.lookup(resolver, target)
         if found.status != "record" or found.record is None or not found.record.valid:
             continue
         if found.record.psd == "n":
@@ -201,9 +196,9 @@ async def discover_policy(resolver: Resolver, domain: str, mode: str = "rfc9989"
         )
 
     if mode == "rfc7489":
-        from mailwarden.psl import organizational_domain as psl_org
+        from mailwarden.psl import psl_organizational_domain
 
-        org = psl_org(name, suffixes) or name
+        org = psl_organizational_domain(name, suffixes) or name
         targets = [(name, "domain")] + ([(org, "organizational-domain")] if org != name else [])
     else:
         org = None
@@ -218,7 +213,7 @@ async def discover_policy(resolver: Resolver, domain: str, mode: str = "rfc9989"
         break
 
     if mode == "rfc9989":
-        org = await organizational_domain(resolver, name, mode=mode, cache=cache)
+        org = await tree_walk_organizational_domain(resolver, name, cache)
     if chosen is None:
         return done("none", None, None, org)
     found, via = chosen

@@ -30,8 +30,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING, Any
 
+from mailwarden.dmarc.alignment import Aligner
 from mailwarden.dmarc.discovery import LookupCache, PolicyDiscovery, discover_policy, normalize_domain
-from mailwarden.dmarc.discovery import organizational_domain as find_org_domain
 from mailwarden.dmarc.record import MODES
 
 if TYPE_CHECKING:
@@ -44,8 +44,6 @@ if TYPE_CHECKING:
 SEVERITY = ("fail", "temperror", "permerror", "none", "pass")
 _STRICTNESS = {"reject": 3, "quarantine": 2, "none": 1, None: 0}
 _DOWNGRADE = {"reject": "quarantine", "quarantine": "none", "none": "none"}
-#: At most this many distinct DKIM/SPF domains get an Organizational Domain look-up per message.
-MAX_ORG_LOOKUPS = 10
 #: A message naming more From domains than this is not evaluated (permerror): no pass, bounded DNS work.
 MAX_FROM_DOMAINS = 20
 
@@ -204,9 +202,9 @@ async def evaluate_dmarc(
         single = DomainResult(None, "permerror", None, None, None, "none", Alignment(False, False), None,
                               spf_domain, None, None, None, why, None)
         return _combine([single], tuple(domains), mode)
-    org_budget = [MAX_ORG_LOOKUPS]
+    aligner = Aligner(resolver, mode, lookups=lookups, suffixes=suffixes)
     results = [
-        await _evaluate_one(resolver, d, spf_word, spf_domain, dkim, mode, suffixes, sample, lookups, org_budget)
+        await _evaluate_one(resolver, d, spf_word, spf_domain, dkim, mode, suffixes, sample, lookups, aligner)
         for d in domains
     ]
     if ambiguity is not None:
@@ -248,7 +246,7 @@ def _combine(results: list[DomainResult], domains: tuple[str, ...], mode: str) -
 async def _evaluate_one(resolver: Resolver, raw_domain: str, spf_word: str | None, spf_domain: str | None,
                         dkim: list[tuple[str | None, str | None]], mode: str, suffixes: SuffixList | None,
                         sample: Callable[[], float] | None, cache: LookupCache,
-                        org_budget: list[int]) -> DomainResult:
+                        aligner: Aligner) -> DomainResult:
     domain = normalize_domain(raw_domain)
     if domain is None:
         return DomainResult(raw_domain, "permerror", None, None, None, "none", Alignment(False, False), None,
@@ -260,28 +258,11 @@ async def _evaluate_one(resolver: Resolver, raw_domain: str, spf_word: str | Non
     adkim = record.adkim if record is not None else "r"
     aspf = record.aspf if record is not None else "r"
 
-    async def aligned(other: str | None, strictness: str) -> bool:
-        if not other:
-            return False
-        other_name = normalize_domain(other)
-        if other_name is None:
-            return False
-        if other_name == domain:
-            return True
-        if strictness == "s":
-            return False
-        if not (other_name == org or other_name.endswith("." + org)):
-            return False  # outside the From domain's Organizational Domain: no look-up needed
-        if org_budget[0] <= 0:
-            return False
-        org_budget[0] -= 1
-        other_org = await find_org_domain(resolver, other_name, mode=mode, suffixes=suffixes, cache=cache)
-        return other_org == org
-
-    spf_aligned = spf_word == "pass" and await aligned(spf_domain, aspf)
+    aligner.know(domain, org)
+    spf_aligned = spf_word == "pass" and await aligner.aligned(spf_domain, domain, strict=aspf == "s")
     aligned_dkim: str | None = None
     for d, word in dkim:
-        if word == "pass" and await aligned(d, adkim):
+        if word == "pass" and await aligner.aligned(d, domain, strict=adkim == "s"):
             aligned_dkim = d
             break
     alignment = Alignment(spf_aligned, aligned_dkim is not None)
@@ -331,28 +312,3 @@ def domain_result_for(result: DMARCResult | None, from_domain: str | None) -> Do
         return None
     wanted = normalize_domain(from_domain)
     return next((d for d in result.domains if d.from_domain and normalize_domain(d.from_domain) == wanted), None)
-
-
-def identifier_aligned(evaluated: DomainResult | None, other: str | None, kind: str) -> bool:
-    """Is ``other`` (an SPF or DKIM domain) aligned with the From domain ``evaluated`` was for?
-
-    The same rule as the evaluation (RFC 9989 section 4.4): the record's
-    ``adkim``/``aspf`` (``s``: the same domain; ``r``, the default: within the
-    Organizational Domain that the evaluation found, ``psd=`` and the tree walk
-    included).  For results another party produced (a provider's
-    Authentication-Results) so that a verdict never disagrees with DMARC.
-    """
-    if evaluated is None or not evaluated.from_domain or not other:
-        return False
-    domain = normalize_domain(evaluated.from_domain)
-    other_name = normalize_domain(other)
-    if domain is None or other_name is None:
-        return False
-    if other_name == domain:
-        return True
-    record = evaluated.discovery.record if evaluated.discovery is not None else None
-    mode = (record.adkim if kind == "dkim" else record.aspf) if record is not None else "r"
-    if mode == "s":
-        return False
-    org = evaluated.organizational_domain or domain
-    return other_name == org or other_name.endswith("." + org)

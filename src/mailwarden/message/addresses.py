@@ -239,8 +239,8 @@ def _mailbox_ambiguity(tokens: list[Token]) -> str | None:
         if any(k not in ("comment",) for k, _ in tokens[gt + 1:]):
             return "text after the angle-addr (an addr-spec or a second address)"
         spec = tokens[lt + 1:gt]
-        colon = max((i for i, (k, _) in enumerate(spec) if k == ":"), default=-1)
-        spec = spec[colon + 1:]
+        if any(k == ":" for k, _ in spec):
+            return "an obsolete source route (@host,...:) inside the angle-addr"
     else:
         spec = tokens
         words = [i for i, (k, _) in enumerate(spec) if k != "comment"]
@@ -306,4 +306,6 @@ def parse_from(values: Sequence[str]) -> FromField:
     why = _mailbox_ambiguity(mailboxes[0])
     if why is None and len(found) != 1:
         why = "the address could not be read"
+    if why is None and not (found[0].local_part and found[0].domain):
+        why = "the address has no local part or no domain"
     return FromField(found, why, others)

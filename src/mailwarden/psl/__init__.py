@@ -10,9 +10,10 @@ the official test vectors match the list they were written for).
 from mailwarden.psl.suffixes import (
     SuffixList,
     default_list,
+    host_organization,
     load_list,
-    organizational_domain,
+    psl_organizational_domain,
     public_suffix,
 )
 
-__all__ = ["SuffixList", "default_list", "load_list", "organizational_domain", "public_suffix"]
+__all__ = ["SuffixList", "default_list", "host_organization", "load_list", "psl_organizational_domain", "public_suffix"]

@@ -83,9 +83,24 @@ def default_list() -> SuffixList:
     return _DEFAULT
 
 
-def organizational_domain(domain: str | None, suffixes: SuffixList | None = None) -> str | None:
-    """RFC 7489 section 3.2 Organizational Domain of ``domain`` (``None`` for a public suffix)."""
+def psl_organizational_domain(domain: str | None, suffixes: SuffixList | None = None) -> str | None:
+    """RFC 7489 section 3.2 Organizational Domain of ``domain`` by the Public Suffix List
+    (``None`` for a public suffix).  RFC 9989's tree walk is
+    :func:`mailwarden.dmarc.discovery.tree_walk_organizational_domain`; alignment picks
+    one by mode (:mod:`mailwarden.dmarc.alignment`)."""
     return (suffixes or default_list()).organizational_domain(domain)
+
+
+def host_organization(host: str | None) -> str | None:
+    """Which organization runs a host, to group a provider's servers: its registrable domain,
+    or the name itself when the list has none.  Not DMARC identifier alignment (that is
+    :class:`mailwarden.dmarc.alignment.Aligner`'s, by mode)."""
+    if not host:
+        return None
+    from mailwarden.dns.base import to_a_label
+
+    name = to_a_label(host.lower().rstrip("."))  # RFC 8616: compare internationalized names as A-labels
+    return psl_organizational_domain(name) or name
 
 
 def public_suffix(domain: str | None, suffixes: SuffixList | None = None) -> str | None:

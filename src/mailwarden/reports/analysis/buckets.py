@@ -21,7 +21,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
-from mailwarden.psl import organizational_domain
+from mailwarden.psl import psl_organizational_domain
 from mailwarden.reports.analysis.providers import Provider, ProviderMap
 
 
@@ -72,7 +72,7 @@ def auth_provider(traffic: Traffic, providers: ProviderMap) -> tuple[Provider | 
 def _same_organization(a: str | None, b: str | None) -> bool:
     if not a or not b:
         return False
-    return (organizational_domain(a) or a) == (organizational_domain(b) or b)
+    return (psl_organizational_domain(a) or a) == (psl_organizational_domain(b) or b)
 
 
 def classify(traffic: Traffic, host_provider: Provider | None, providers: ProviderMap) -> Classification:

@@ -16,7 +16,7 @@ import io
 from dataclasses import dataclass
 from importlib import resources
 
-from mailwarden.psl import organizational_domain
+from mailwarden.psl import psl_organizational_domain
 
 #: Service types whose mail, when it is not aligned, is most likely the owner's own
 #: mail sent through a service that was never set up to sign or use the owner's domain.
@@ -81,7 +81,7 @@ class ProviderMap:
         found = self.entries.get(name)
         if found is not None:
             return found
-        org = organizational_domain(name) or name
+        org = psl_organizational_domain(name) or name
         labels = name.split(".")
         org_labels = org.count(".") + 1
         # From the organizational domain down towards the host (most specific entry wins last).

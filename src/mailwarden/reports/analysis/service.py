@@ -21,7 +21,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 
 from mailwarden.dns.base import Resolver
-from mailwarden.psl import organizational_domain
+from mailwarden.psl import psl_organizational_domain
 from mailwarden.reports.analysis import queries
 from mailwarden.reports.analysis.buckets import BUCKETS, Bucket, Traffic, classify
 from mailwarden.reports.analysis.geoip import GeoIP
@@ -117,7 +117,7 @@ def build_sources(
             reason=biggest[bucket][1],
             by_bucket=tuple((b, by_bucket[b]) for b in BUCKETS if by_bucket.get(b)),
             reverse=reverse,
-            org_domain=organizational_domain(host) if host else None,
+            org_domain=psl_organizational_domain(host) if host else None,
             provider=provider,  # type: ignore[arg-type]
             auth_domains=tuple(sorted(auth_domains, key=lambda d: (-auth_domains[d], d))[:3]),
             geo=geoip.lookup(ip) if geoip is not None else None,
