@@ -44,3 +44,18 @@ def store(store_url: str) -> Iterator[object]:
         yield opened
     finally:
         opened.close()
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[object]:
+    from tests.support.dovecot import DovecotServer, dovecot_binary
+
+    if dovecot_binary() is None:
+        if IN_CI:
+            pytest.fail("dovecot not installed (scripts/test.sh installs dovecot-imapd)")
+        pytest.skip("dovecot not installed")
+    server = DovecotServer()
+    try:
+        yield server
+    finally:
+        server.stop()

@@ -43,3 +43,41 @@ def record(ip: str, count: int, *, dkim: str = "pass", spf: str = "pass", header
 def many(n: int, *, ip_prefix: str = "198.51.100.") -> Iterator[dict[str, Any]]:
     for i in range(n):
         yield record(f"{ip_prefix}{i % 250 + 1}", 1 + i % 3)
+
+
+def aggregate_xml(report_id: str, records: int, *, begin: int = T0, org: str = "google.com") -> bytes:
+    """An RFC 7489 aggregate report with ``records`` records (count 1 + i % 5 each)."""
+    rows = "".join(
+        f"<record><row><source_ip>198.51.{i // 250 % 250}.{i % 250 + 1}</source_ip><count>{1 + i % 5}</count>"
+        f"<policy_evaluated><disposition>none</disposition><dkim>{'pass' if i % 3 else 'fail'}</dkim>"
+        f"<spf>fail</spf></policy_evaluated></row><identifiers><header_from>example.com</header_from></identifiers>"
+        f"<auth_results><dkim><domain>example.com</domain><result>{'pass' if i % 3 else 'fail'}</result></dkim>"
+        f"<spf><domain>example.com</domain><result>fail</result></spf></auth_results></record>"
+        for i in range(records)
+    )
+    return (f'<?xml version="1.0" encoding="UTF-8"?><feedback><report_metadata><org_name>{org}</org_name>'
+            f"<email>noreply-dmarc-support@{org}</email><report_id>{report_id}</report_id>"
+            f"<date_range><begin>{begin}</begin><end>{begin + DAY - 1}</end></date_range></report_metadata>"
+            f"<policy_published><domain>example.com</domain><p>none</p><pct>100</pct></policy_published>"
+            f"{rows}</feedback>").encode()
+
+
+def expected_messages(records: int) -> int:
+    return sum(1 + i % 5 for i in range(records))
+
+
+def report_email(report_id: str, records: int, *, begin: int = T0, org: str = "google.com") -> bytes:
+    """A report e-mail as receivers send them (RFC 7489 section 7.2.1.1): the report gzipped as an attachment."""
+    import gzip
+    from email.message import EmailMessage
+
+    message = EmailMessage()
+    message["From"] = f"noreply-dmarc-support@{org}"
+    message["To"] = "dmarc@test.example"
+    message["Subject"] = f"Report Domain: example.com Submitter: {org} Report-ID: {report_id}"
+    message["Message-ID"] = f"<{report_id}@{org}>"
+    message.set_content("This is an aggregate report from " + org)
+    message.add_attachment(gzip.compress(aggregate_xml(report_id, records, begin=begin, org=org)),
+                           maintype="application", subtype="gzip",
+                           filename=f"{org}!example.com!{begin}!{begin + DAY - 1}.xml.gz")
+    return message.as_bytes().replace(b"\n", b"\r\n")

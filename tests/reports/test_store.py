@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -11,7 +12,7 @@ from tests.reports.helpers import DAY, T0, header, many, record
 from mailwarden.reports.store import HEAD_REVISION, Outcome, ReportRefused, Store, StoreError
 from mailwarden.reports.store.engine import current_revision, resolve_url
 from mailwarden.reports.store.schema import agg_records, rejected_inputs, reports
-from mailwarden.reports.store.writer import BATCH
+from mailwarden.reports.store.writer import BATCH, expand_auth
 
 
 def count(store: Store, table) -> int:  # type: ignore[no-untyped-def]
@@ -60,7 +61,10 @@ def test_an_aggregate_report_is_stored_with_its_values(store: Store) -> None:
     # the passing DKIM result is the one kept for recognising the service
     assert (second["dkim_domain"], second["dkim_result"], second["spf_domain"], second["spf_result"]) == (
         "lists.example.org", "pass", "lists.example.org", "pass")
-    assert json.loads(second["auth_results"])["dkim"][0]["domain"] == "Example.COM"
+    assert expand_auth(second["auth_results"])["dkim"] == [
+        {"domain": "Example.COM", "selector": "s1", "result": "fail", "human_result": None},
+        {"domain": "lists.example.org", "selector": "s1", "result": "pass", "human_result": None}]
+    assert expand_auth(second["auth_results"])["spf"][0]["scope"] == "mfrom"
 
 
 def test_the_same_report_again_adds_nothing(store: Store) -> None:
@@ -189,3 +193,51 @@ def test_an_unreachable_database_is_a_clear_error(tmp_path) -> None:  # type: ig
         Store.open(f"postgresql://nobody:secret@127.0.0.1:{free_port()}/none")
     except StoreError as exc:
         assert "secret" not in str(exc)
+
+
+def test_totals_agree_with_the_records(store: Store) -> None:
+    from mailwarden.reports import analysis
+
+    for n in range(3):
+        store.writer.add_aggregate(header(f"t-{n}", begin=T0 + n * DAY), many(300), source="t")
+        store.writer.add_aggregate(header(f"u-{n}", org="yahoo.com", email="d@yahoo.com", begin=T0 + n * DAY),
+                                   many(200), source="u")
+    window_all = analysis.window(since=dt.date(2000, 1, 1))  # forces the scan of the records
+    from_records = sorted(analysis.load_traffic(store, window_all), key=repr)
+    from_totals = sorted(analysis.load_traffic(store, analysis.window()), key=repr)
+    assert from_totals == from_records and sum(t.messages for t in from_totals) == 3 * (
+        sum(1 + i % 3 for i in range(300)) + sum(1 + i % 3 for i in range(200)))
+
+
+def test_hostile_keys_fit_the_totals(store: Store) -> None:
+    report = header("h-1", domain="é" * 250 + ".example")
+    hostile = record("192.0.2.1", 1, header_from="x", dkim="fail", dkim_auth=[("ü" * 250, "pass")])
+    assert store.writer.add_aggregate(report, iter([hostile]), source="h") is Outcome.ADDED
+
+
+def test_the_totals_migration_fills_from_stored_records(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from alembic import command
+    from alembic.config import Config
+
+    from mailwarden.reports.store.engine import create_store_engine
+    from mailwarden.reports.store.schema import daily_totals, source_totals
+
+    url = str(tmp_path / "old.db")
+    engine = create_store_engine(url)
+    config = Config()
+    config.set_main_option("script_location", "mailwarden.reports.store:migrations")
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.upgrade(config, "0001")
+        conn.execute(agg_records.insert(), [
+            {"report_id": 1, "day": dt.date(2024, 3, 1), "domain": "example.com", "source_ip": "192.0.2.1",
+             "count": 4, "passed": 1, "forwarded": 0},
+            {"report_id": 2, "day": dt.date(2024, 3, 1), "domain": "example.com", "source_ip": "192.0.2.1",
+             "count": 3, "passed": 1, "forwarded": 0},
+        ])
+    engine.dispose()
+    store = Store.open(url)  # upgrades to the head revision
+    with store.engine.connect() as conn:
+        assert conn.execute(select(source_totals.c.messages, source_totals.c.records)).all() == [(7, 2)]
+        assert conn.execute(select(daily_totals.c.messages, daily_totals.c.passed)).all() == [(7, 7)]
+    store.close()

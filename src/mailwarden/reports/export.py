@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from mailwarden.reports.store import Store
 from mailwarden.reports.store.schema import agg_records, reports
+from mailwarden.reports.store.writer import expand_auth
 
 CHUNK_ROWS = 5000
 
@@ -61,7 +62,7 @@ def aggregate_rows(store: Store, *, domain: str | None = None, since: dt.date | 
     with store.engine.connect() as conn:
         for row in conn.execution_options(yield_per=CHUNK_ROWS).execute(query):
             item = dict(zip(AGGREGATE_COLUMNS, row, strict=True))
-            item["auth_results"] = json.loads(item["auth_results"]) if item["auth_results"] else None
+            item["auth_results"] = expand_auth(item["auth_results"])
             yield item
 
 

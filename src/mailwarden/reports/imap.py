@@ -147,7 +147,7 @@ def ingest_imap(ingestor: Ingestor, target: IMAPTarget, password: str, *, move_t
             ensure_folder(client, move_to)
         uids = _check(client.uid("SEARCH", "ALL"), "SEARCH")[0]
         uid_list = [int(u) for u in (uids or b"").split()] if isinstance(uids, bytes) else []
-        can_move = "MOVE" in client.capabilities
+        can_move = b"MOVE" in _capabilities(client)
         for uid in uid_list:
             source = f"{target.label};UID={uid}"
             data = _fetch(client, uid, ingestor.limits.max_message_bytes)
@@ -166,6 +166,12 @@ def ingest_imap(ingestor: Ingestor, target: IMAPTarget, password: str, *, move_t
         with contextlib.suppress(OSError, imaplib.IMAP4.error):
             client.logout()
     return ingestor.result()
+
+
+def _capabilities(client: imaplib.IMAP4) -> set[bytes]:
+    """The capabilities after login (RFC 9051 section 6.1.1: they may change with authentication)."""
+    data = _check(client.capability(), "CAPABILITY")
+    return set(data[0].upper().split()) if data and isinstance(data[0], bytes) else set()
 
 
 def ensure_folder(client: imaplib.IMAP4, folder: str) -> None:

@@ -3,9 +3,8 @@
 The map (``reports/data/base_reverse_dns_map.csv``, from parsedmarc, Apache-2.0: see
 ``base_reverse_dns_map.NOTICE``) maps a *base* reverse-DNS domain (``mcsv.net``,
 ``pphosted.com``) to a service name and a type (``Marketing``, ``Email Security``,
-``ISP``, ...).  A host name is looked up by walking its parent domains from the
-organizational domain (public suffix + one label) upwards, so ``mail-x.outbound.protection.outlook.com``
-finds ``outlook.com``.
+``ISP``, ...).  A host name is looked up by walking up its parent domains, so
+``mail-x.outbound.protection.outlook.com`` finds ``outlook.com``.
 """
 
 from __future__ import annotations
@@ -15,8 +14,6 @@ import functools
 import io
 from dataclasses import dataclass
 from importlib import resources
-
-from mailwarden.psl import psl_organizational_domain
 
 #: Service types whose mail, when it is not aligned, is most likely the owner's own
 #: mail sent through a service that was never set up to sign or use the owner's domain.
@@ -29,6 +26,11 @@ FORWARDING_DOMAINS = frozenset({
     "pobox.com", "forwardemail.net", "improvmx.com", "simplelogin.co", "duck.com",
     "mailroute.net", "listserv.net", "groups.io", "freelists.org",
 })
+
+
+#: Most answers memoized per map.
+MAX_CACHE = 100_000
+_MISSING = object()
 
 
 @dataclass(frozen=True)
@@ -56,6 +58,7 @@ class ProviderMap:
 
     def __init__(self, entries: dict[str, Provider]) -> None:
         self.entries = entries
+        self.cache: dict[str, Provider | None] = {}
 
     def __len__(self) -> int:
         return len(self.entries)
@@ -72,25 +75,27 @@ class ProviderMap:
         return cls(entries)
 
     def lookup(self, host: str | None) -> Provider | None:
-        """The provider of a host or domain name, or ``None`` when the map does not know it."""
+        """The provider of a host or domain name, or ``None`` when the map does not know it.
+
+        The most specific entry wins: ``a.b.example.net`` is looked up as itself, then
+        ``b.example.net``, then ``example.net`` (never a single label).  Answers are memoized.
+        """
         if not host:
             return None
+        found = self.cache.get(host, _MISSING)
+        if found is not _MISSING:
+            return found  # type: ignore[return-value]
         name = host.strip().lower().rstrip(".")
-        if not name or len(name) > 253:
-            return None
-        found = self.entries.get(name)
-        if found is not None:
-            return found
-        org = psl_organizational_domain(name) or name
-        labels = name.split(".")
-        org_labels = org.count(".") + 1
-        # From the organizational domain down towards the host (most specific entry wins last).
-        best = self.entries.get(org)
-        for depth in range(org_labels + 1, len(labels)):
-            candidate = ".".join(labels[-depth:])
-            if candidate in self.entries:
-                best = self.entries[candidate]
-        return best
+        result: Provider | None = None
+        if name and len(name) <= 253:
+            labels = name.split(".")
+            for start in range(max(0, len(labels) - 12), len(labels) - 1):
+                result = self.entries.get(".".join(labels[start:]))
+                if result is not None:
+                    break
+        if len(self.cache) < MAX_CACHE:
+            self.cache[host] = result
+        return result
 
 
 def _canonical_type(kind: str) -> str:

@@ -14,7 +14,7 @@ from sqlalchemy import Select, func, select
 
 from mailwarden.reports.analysis.buckets import Traffic
 from mailwarden.reports.store import Store
-from mailwarden.reports.store.schema import agg_records, rejected_inputs, reports
+from mailwarden.reports.store.schema import agg_records, daily_totals, rejected_inputs, reports, source_totals
 
 
 @dataclass(frozen=True)
@@ -44,7 +44,14 @@ class Window:
 
 
 def traffic(store: Store, window: Window) -> Iterator[Traffic]:
-    """Messages grouped by domain, source and evaluation."""
+    """Messages grouped by domain, source and evaluation.
+
+    Without a day range the kept totals (``source_totals``) answer; with one, the
+    records of the days in range are grouped (partition pruning on PostgreSQL).
+    """
+    if window.since is None and window.until is None:
+        yield from _traffic_from_totals(store, window.domain)
+        return
     r = agg_records.c
     query = window.apply(
         select(r.domain, r.source_ip, r.passed, r.forwarded, r.dkim_domain, r.dkim_result, r.spf_domain,
@@ -58,13 +65,28 @@ def traffic(store: Store, window: Window) -> Iterator[Traffic]:
                           int(row[8] or 0), int(row[9] or 0))
 
 
+def _traffic_from_totals(store: Store, domain: str | None) -> Iterator[Traffic]:
+    t = source_totals.c
+    query = select(t.domain, t.source_ip, t.passed, t.forwarded, t.dkim_domain, t.dkim_result, t.spf_domain,
+                   t.spf_result, t.messages, t.records)
+    if domain:
+        query = query.where(t.domain == domain.lower().rstrip("."))
+    with store.engine.connect() as conn:
+        for row in conn.execute(query):
+            yield Traffic(row[0], row[1], bool(row[2]), bool(row[3]), row[4] or None, row[5] or None,
+                          row[6] or None, row[7] or None, int(row[8]), int(row[9]))
+
+
 def daily(store: Store, window: Window) -> list[tuple[str, dt.date, int, int]]:
-    """(domain, day, messages, passed messages) per day."""
-    r = agg_records.c
-    query = window.apply(
-        select(r.domain, r.day, func.sum(r.count), func.sum(r.count * r.passed))
-        .group_by(r.domain, r.day).order_by(r.domain, r.day)
-    )
+    """(domain, day, messages, passed messages) per day, from the kept daily totals."""
+    d = daily_totals.c
+    query = select(d.domain, d.day, d.messages, d.passed).order_by(d.domain, d.day)
+    if window.domain:
+        query = query.where(d.domain == window.domain.lower().rstrip("."))
+    if window.since:
+        query = query.where(d.day >= window.since)
+    if window.until:
+        query = query.where(d.day <= window.until)
     with store.engine.connect() as conn:
         return [(row[0], _date(row[1]), int(row[2] or 0), int(row[3] or 0)) for row in conn.execute(query)]
 

@@ -19,7 +19,7 @@ from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from mailwarden.errors import InputError
 
 #: The newest migration; :func:`migrate` skips Alembic entirely when a store is at it.
-HEAD_REVISION = "0001"
+HEAD_REVISION = "0002"
 
 
 class StoreError(InputError):

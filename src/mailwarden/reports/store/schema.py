@@ -86,6 +86,36 @@ agg_records = Table(
 Index("ix_agg_records_domain_day", agg_records.c.domain, agg_records.c.day)
 Index("ix_agg_records_report", agg_records.c.report_id)
 
+#: Totals kept in step with agg_records (mailwarden.reports.store.rollups); '' stands for NULL.
+source_totals = Table(
+    "source_totals",
+    metadata,
+    Column("domain", String(255), nullable=False),
+    Column("source_ip", String(64), nullable=False),
+    Column("passed", SmallInteger, nullable=False),
+    Column("forwarded", SmallInteger, nullable=False),
+    Column("dkim_domain", String(255), nullable=False),
+    Column("dkim_result", String(32), nullable=False),
+    Column("spf_domain", String(255), nullable=False),
+    Column("spf_result", String(32), nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("records", BigInteger, nullable=False),
+    Column("first_day", Date, nullable=False),
+    Column("last_day", Date, nullable=False),
+    UniqueConstraint("domain", "source_ip", "passed", "forwarded", "dkim_domain", "dkim_result", "spf_domain",
+                     "spf_result", name="uq_source_totals"),
+)
+
+daily_totals = Table(
+    "daily_totals",
+    metadata,
+    Column("domain", String(255), nullable=False),
+    Column("day", Date, nullable=False),
+    Column("messages", BigInteger, nullable=False),
+    Column("passed", BigInteger, nullable=False),
+    UniqueConstraint("domain", "day", name="uq_daily_totals"),
+)
+
 rejected_inputs = Table(
     "rejected_inputs",
     metadata,

@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import Engine, select, update
 from sqlalchemy.exc import IntegrityError
 
-from mailwarden.reports.store import schema
+from mailwarden.reports.store import rollups, schema
 from mailwarden.reports.store.partitions import EARLIEST_DAY, LATEST_DAY, PartitionManager
 
 #: Records per INSERT batch.
@@ -58,20 +58,22 @@ class Identity:
 def _short(value: Any, limit: int = SHORT) -> str | None:
     if value is None:
         return None
-    text = value if isinstance(value, str) else str(value)
-    text = text.encode("utf-8", "replace").decode("utf-8")
+    text = value if type(value) is str else str(value)
+    if not text.isascii():  # lone surrogates (from a lenient decoder) cannot be stored
+        text = text.encode("utf-8", "replace").decode("utf-8")
     return text[:limit] or None
 
 
-def _lower(value: Any) -> str | None:
-    text = _short(value)
+def _lower(value: Any, limit: int = SHORT) -> str | None:
+    if type(value) is str and value.isascii():  # the common case, kept cheap
+        return value[:limit].lower() or None
+    text = _short(value, limit)
     return text.lower() if text else None
 
 
 def _word(value: Any) -> str | None:
     """A result word (``pass``, ``reject``): lower case, at most 32 characters."""
-    text = _lower(value)
-    return text[:32] if text else None
+    return _lower(value, 32)
 
 
 def _int(value: Any) -> int | None:
@@ -87,9 +89,29 @@ def _document(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True, separators=(",", ":"), default=str)
 
 
-def _as_json(obj: Any) -> Any:
-    to_json = getattr(obj, "to_json", None)
-    return to_json() if callable(to_json) else obj
+_COMPACT = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def auth_document(dkim: Iterable[Any], spf: Iterable[Any]) -> str | None:
+    """A record's ``auth_results`` stored compactly: ``{"dkim": [[domain, selector, result, human_result]],
+    "spf": [[domain, scope, result, human_result]]}`` (see :func:`expand_auth`)."""
+    dkim, spf = list(dkim), list(spf)
+    if not dkim and not spf:
+        return None
+    return _COMPACT.encode({"dkim": dkim, "spf": spf})
+
+
+def expand_auth(text: str | None) -> dict[str, list[dict[str, Any]]] | None:
+    """The SPEC section 12 ``auth_results`` object of a stored record."""
+    if not text:
+        return None
+    data = json.loads(text)
+    return {
+        "dkim": [dict(zip(("domain", "selector", "result", "human_result"), item, strict=False))
+                 for item in data.get("dkim", ())],
+        "spf": [dict(zip(("domain", "scope", "result", "human_result"), item, strict=False))
+                for item in data.get("spf", ())],
+    }
 
 
 def reporter_of(org_name: Any, email: Any) -> str:
@@ -114,17 +136,17 @@ def day_of(timestamp: int | None) -> dt.date:
 
 def _pick(auth: Iterable[tuple[Any, Any]]) -> tuple[str | None, str | None]:
     """(domain, result) of the first passing authentication result, else of the first one."""
-    first: tuple[str | None, str | None] = (None, None)
-    for index, (domain, result) in enumerate(auth):
-        pair = (_lower(domain), _word(result))
-        if pair[1] == "pass":
-            return pair
-        if index == 0:
-            first = pair
-    return first
+    first: tuple[Any, Any] | None = None
+    for domain, result in auth:
+        word = _word(result)
+        if word == "pass":
+            return _lower(domain), word
+        if first is None:
+            first = (domain, word)
+    return (None, None) if first is None else (_lower(first[0]), first[1])
 
 
-def record_row(record: Any, report_id: int, day: dt.date, domain: str) -> dict[str, Any]:
+def record_row(record: Any, report_id: int, day: dt.date, domain: str) -> tuple[Any, ...]:
     """One ``agg_records`` row from one record: an :class:`~mailwarden.reports.model.AggregateRecord`
     or a dict in the SPEC section 12 shape."""
     if isinstance(record, Mapping):
@@ -133,18 +155,18 @@ def record_row(record: Any, report_id: int, day: dt.date, domain: str) -> dict[s
     identifiers = record.identifiers
     dkim_auth = record.dkim[:MAX_AUTH]
     spf_auth = record.spf[:MAX_AUTH]
-    reason_types = [(reason.type or "").lower() for reason in evaluated.reasons]
-    dkim_domain, dkim_result = _pick((d.domain, d.result) for d in dkim_auth)
-    spf_domain, spf_result = _pick((d.domain, d.result) for d in spf_auth)
-    auth = None
-    if dkim_auth or spf_auth:
-        auth = _document({"dkim": [d.to_json() for d in dkim_auth], "spf": [d.to_json() for d in spf_auth]})
+    reasons = evaluated.reasons
+    reason_types = [(reason.type or "").lower() for reason in reasons] if reasons else []
+    dkim_domain, dkim_result = _pick([(d.domain, d.result) for d in dkim_auth])
+    spf_domain, spf_result = _pick([(d.domain, d.result) for d in spf_auth])
+    auth = auth_document([[d.domain, d.selector, d.result, d.human_result] for d in dkim_auth],
+                         [[d.domain, d.scope, d.result, d.human_result] for d in spf_auth])
     return _row(report_id, day, domain, record.source_ip, record.count, evaluated.disposition, evaluated.dkim,
                 evaluated.spf, reason_types, identifiers.header_from, identifiers.envelope_from,
                 identifiers.envelope_to, dkim_domain, dkim_result, spf_domain, spf_result, auth)
 
 
-def _row_from_json(record: Mapping[str, Any], report_id: int, day: dt.date, domain: str) -> dict[str, Any]:
+def _row_from_json(record: Mapping[str, Any], report_id: int, day: dt.date, domain: str) -> tuple[Any, ...]:
     evaluated = record.get("policy_evaluated") or {}
     identifiers = record.get("identifiers") or {}
     auth = record.get("auth_results") or {}
@@ -157,36 +179,56 @@ def _row_from_json(record: Mapping[str, Any], report_id: int, day: dt.date, doma
                 evaluated.get("dkim"), evaluated.get("spf"), reason_types, identifiers.get("header_from"),
                 identifiers.get("envelope_from"), identifiers.get("envelope_to"), dkim_domain, dkim_result,
                 spf_domain, spf_result,
-                _document({"dkim": dkim_auth, "spf": spf_auth}) if dkim_auth or spf_auth else None)
+                auth_document(((d.get("domain"), d.get("selector"), d.get("result"), d.get("human_result"))
+                               for d in dkim_auth),
+                              ((d.get("domain"), d.get("scope"), d.get("result"), d.get("human_result"))
+                               for d in spf_auth)))
+
+
+#: ``agg_records`` columns in the order of :func:`_row`'s tuples.
+RECORD_COLUMNS = (
+    "report_id", "day", "domain", "source_ip", "count", "passed", "forwarded", "disposition", "dkim", "spf",
+    "reasons", "header_from", "envelope_from", "envelope_to", "dkim_domain", "dkim_result", "spf_domain",
+    "spf_result", "auth_results",
+)
+_COUNT = RECORD_COLUMNS.index("count")
+
+
+def insert_records_sql(paramstyle: str) -> str:
+    """The INSERT for a batch of :func:`_row` tuples, in the driver's parameter style
+    (executed through the DB-API ``executemany``: no per-row SQLAlchemy work)."""
+    mark = "?" if paramstyle == "qmark" else "%s"
+    return (f"INSERT INTO agg_records ({', '.join(RECORD_COLUMNS)}) "
+            f"VALUES ({', '.join(mark for _ in RECORD_COLUMNS)})")
 
 
 def _row(report_id: int, day: dt.date, domain: str, source_ip: Any, count: Any, disposition: Any, dkim: Any,
          spf: Any, reason_types: list[str], header_from: Any, envelope_from: Any, envelope_to: Any,
          dkim_domain: str | None, dkim_result: str | None, spf_domain: str | None, spf_result: str | None,
-         auth: str | None) -> dict[str, Any]:
+         auth: str | None) -> tuple[Any, ...]:
     dkim, spf = _word(dkim), _word(spf)
-    number = _int(count) or 0
-    return {
-        "report_id": report_id,
-        "day": day,
-        "domain": domain,
-        "source_ip": _short(source_ip, 64) or "",
-        "count": max(0, min(number, MAX_COUNT)),
-        "passed": 1 if "pass" in (dkim, spf) else 0,
-        "forwarded": 1 if FORWARDING_REASONS.intersection(reason_types) else 0,
-        "disposition": _word(disposition),
-        "dkim": dkim,
-        "spf": spf,
-        "reasons": _short(" ".join(kind for kind in reason_types if kind)),
-        "header_from": _lower(header_from),
-        "envelope_from": _lower(envelope_from),
-        "envelope_to": _lower(envelope_to),
-        "dkim_domain": dkim_domain,
-        "dkim_result": dkim_result,
-        "spf_domain": spf_domain,
-        "spf_result": spf_result,
-        "auth_results": auth,
-    }
+    number = count if type(count) is int else (_int(count) or 0)
+    return (
+        report_id,
+        day,
+        domain,
+        _short(source_ip, 64) or "",
+        0 if number < 0 else MAX_COUNT if number > MAX_COUNT else number,
+        1 if dkim == "pass" or spf == "pass" else 0,
+        1 if reason_types and FORWARDING_REASONS.intersection(reason_types) else 0,
+        _word(disposition),
+        dkim,
+        spf,
+        _short(" ".join(kind for kind in reason_types if kind)) if reason_types else None,
+        _lower(header_from),
+        _lower(envelope_from),
+        _lower(envelope_to),
+        dkim_domain,
+        dkim_result,
+        spf_domain,
+        spf_result,
+        auth,
+    )
 
 
 def _batches(items: Iterator[Any], size: int) -> Iterator[list[Any]]:
@@ -272,12 +314,13 @@ class ReportWriter:
             with self.engine.begin() as conn:
                 report_id = conn.execute(schema.reports.insert(), row).inserted_primary_key[0]
                 record_count = message_count = 0
-                insert = schema.agg_records.insert()
-                rows = (record_row(_as_json(record), report_id, day, domain) for record in records)
+                insert = insert_records_sql(self.engine.dialect.paramstyle)
+                rows = (record_row(record, report_id, day, domain) for record in records)
                 for batch in _batches(rows, BATCH):
-                    conn.execute(insert, batch)
+                    conn.exec_driver_sql(insert, batch)
                     record_count += len(batch)
-                    message_count += sum(item["count"] for item in batch)
+                    message_count += sum(item[_COUNT] for item in batch)
+                rollups.add_report(conn, report_id)
                 final = {"record_count": record_count, "message_count": message_count}
                 if warnings:
                     final["document"] = _document({**document, "warnings": list(warnings)[:100]})
