@@ -61,10 +61,8 @@ def run_contender(c: Contender, data: Path, runs: int, profile: str) -> dict[str
     limit = c.limit(profile)
     if limit is not None:
         argv += ["--limit", str(limit)]
-    # The product's workers import mailwarden from this checkout (ROOT/src), not from whatever
-    # tree the shared interpreter's editable install points at.
-    path = f"{ROOT / 'src'}{os.pathsep}{ROOT}" if c.runtime == PRODUCT else str(ROOT)
-    env = dict(os.environ, PYTHONPATH=path, PYTHONHASHSEED="0")
+    # this tree's src/ first: the bench measures the code next to it, not whatever is installed
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]), PYTHONHASHSEED="0")
     try:
         proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
