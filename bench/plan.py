@@ -21,6 +21,8 @@ class Contender:
     #: Items measured per profile when the whole set would take too long (None = all).
     limit_quick: int | None = None
     limit_full: int | None = None
+    #: Worker module in bench/workloads when it is not named like the workload.
+    module: str | None = None
 
     def limit(self, profile: str) -> int | None:
         return self.limit_quick if profile == "quick" else self.limit_full
@@ -40,12 +42,18 @@ CONTENDERS = (
     Contender("full", "authheaders", VENV, "authheaders", 10, 40),
     Contender("full", "authheaders-psl-memo", VENV, "authheaders, PSL memoized", 200, None),
     Contender("full", "mailauth", NODE, "mailauth authenticate", 200, None),
+    Contender("reports", "mailwarden", PRODUCT, "mailwarden.reports", 10_000, None),
+    Contender("reports", "parsedmarc", VENV, "parsedmarc (offline)", 10_000, None),
+    Contender("reports-samples", "mailwarden-samples", PRODUCT, "mailwarden.reports", module="reports"),
+    Contender("reports-samples", "parsedmarc-samples", VENV, "parsedmarc (offline)", module="reports"),
 )
 
 WORKLOAD_TITLES = {
     "dkim": "DKIM verify (mixed corpus)",
     "spf": "SPF check_host (IP, sender) queries",
     "full": "Full check: SPF + DKIM + DMARC + Authentication-Results",
+    "reports": "DMARC aggregate report parse (generated, 50,000 records)",
+    "reports-samples": "DMARC aggregate report parse (shared sample set: xml, gz, zip, e-mail)",
 }
 
 
@@ -66,6 +74,7 @@ TARGETS = (
     Target("SPF cold vs pyspf", "spf", "mailwarden-cold", "pyspf", 5.0),
     Target("SPF warm vs pyspf", "spf", "mailwarden-warm", "pyspf", 20.0),
     Target("Full check vs authheaders", "full", "mailwarden", "authheaders", 8.0),
+    Target("Reports parse vs parsedmarc", "reports", "mailwarden", "parsedmarc", 8.0),
 )
 
 #: Informational ratios printed next to the targets (no threshold).
@@ -76,7 +85,19 @@ EXTRA_RATIOS = (
     ("SPF warm vs mailauth", "spf", "mailwarden-warm", "mailauth"),
     ("Full check vs authheaders with memoized PSL", "full", "mailwarden", "authheaders-psl-memo"),
     ("Full check vs mailauth authenticate", "full", "mailwarden", "mailauth"),
+    ("Reports: sample set vs parsedmarc", "reports-samples", "mailwarden-samples", "parsedmarc-samples"),
+)
+
+#: Informational ratios of CPU-time rates (workers that report ``cpu_seconds``): steadier than wall
+#: time on a shared VM, printed next to the wall-time targets.
+CPU_RATIOS = (
+    ("Reports parse vs parsedmarc, CPU time", "reports", "mailwarden", "parsedmarc"),
+    ("Reports: sample set vs parsedmarc, CPU time", "reports-samples", "mailwarden-samples", "parsedmarc-samples"),
 )
 
 #: ``mailwarden --help`` must finish within this many seconds of wall time.
 HELP_MAX_SECONDS = 0.3
+
+#: Peak RSS (MB) of mailwarden parsing one 500,000-record aggregate report (records streamed).
+REPORTS_MEMORY_RECORDS = 500_000
+REPORTS_MEMORY_MAX_MB = 100.0

@@ -57,11 +57,12 @@ def run_contender(c: Contender, data: Path, runs: int, profile: str) -> dict[str
     if c.runtime == NODE:
         argv = [*command, str(NODE_RUNNER), c.workload, str(data), str(runs)]
     else:
-        argv = [*command, "-m", f"bench.workloads.{c.workload}", c.tool, str(data), str(runs)]
+        argv = [*command, "-m", f"bench.workloads.{c.module or c.workload}", c.tool, str(data), str(runs)]
     limit = c.limit(profile)
     if limit is not None:
         argv += ["--limit", str(limit)]
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PYTHONHASHSEED="0")
+    # this tree's src/ first: the bench measures the code next to it, not whatever is installed
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT / "src"), str(ROOT)]), PYTHONHASHSEED="0")
     try:
         proc = subprocess.run(argv, cwd=ROOT, env=env, capture_output=True, text=True, timeout=WORKER_TIMEOUT)
     except (OSError, subprocess.TimeoutExpired) as exc:
@@ -70,6 +71,21 @@ def run_contender(c: Contender, data: Path, runs: int, profile: str) -> dict[str
         tail = (proc.stderr.strip().splitlines() or ["no output"])[-1]
         return {"error": f"exit {proc.returncode}: {tail}"}
     return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+def measure_reports_memory(data: Path, profile: str) -> dict[str, Any]:
+    """One pass of mailwarden over a 500,000-record report (100,000 with --quick) in its own
+    process: wall time and peak RSS (VmHWM).  parsedmarc is not run on it (minutes, GBs)."""
+    from bench.plan import REPORTS_MEMORY_RECORDS
+
+    records = REPORTS_MEMORY_RECORDS if profile == "full" else 100_000
+    print(f"  reports memory: mailwarden, one {records:,}-record report ...", end="", flush=True)
+    t0 = time.time()
+    memory_worker = Contender("reports-memory", "mailwarden-memory", PRODUCT, "", records, records, module="reports")
+    outcome = run_contender(memory_worker, data, 1, profile)
+    shown = outcome.get("error") or f"peak {outcome['rss_peak_kb'] / 1024:.1f} MB"
+    print(f" {shown} ({time.time() - t0:.0f}s)", flush=True)
+    return outcome
 
 
 def versions() -> dict[str, Any]:
@@ -85,7 +101,7 @@ def versions() -> dict[str, Any]:
     info["mailwarden_commit"] = git.stdout.strip() or None
     if VENV_PYTHON.exists():
         code = ("import json, importlib.metadata as m; print(json.dumps({p: m.version(p) for p in "
-                "('dkimpy', 'pyspf', 'authheaders', 'PyNaCl')}))")
+                "('dkimpy', 'pyspf', 'authheaders', 'PyNaCl', 'parsedmarc')}))")
         out = subprocess.run([str(VENV_PYTHON), "-c", code], capture_output=True, text=True)
         if out.returncode == 0:
             info.update(json.loads(out.stdout))
@@ -123,19 +139,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=3,
                         help="interleaved rounds, every tool once per round (default 3)")
     parser.add_argument("--runs", type=int, default=2, help="timed passes per tool and round (default 2)")
-    parser.add_argument("--only", metavar="W[,W]", help="workloads to run: dkim,spf,full,startup")
+    parser.add_argument("--only", metavar="W[,W]",
+                        help="workloads to run: dkim,spf,full,startup,reports,reports-samples,reports-memory")
     parser.add_argument("--data-root", type=Path, default=BENCH / "results" / "data", help="where data is generated")
     args = parser.parse_args(argv)
     if args.runs < 1 or args.rounds < 1:
         parser.error("--runs and --rounds must be at least 1")
     profile = PROFILES["quick" if args.quick else "full"]
-    only = set(args.only.split(",")) if args.only else {"dkim", "spf", "full", "startup"}
+    only = set(args.only.split(",")) if args.only else {"dkim", "spf", "full", "startup", "reports",
+                                                         "reports-samples", "reports-memory"}
 
     started = time.time()
     print(f"mailwarden bench: profile {profile.name}, {args.rounds} rounds x {args.runs} timed runs per tool",
           flush=True)
     data = ensure(profile, args.data_root)
     print(f"data: {data} ({profile.messages} messages, {profile.queries} SPF queries)", flush=True)
+    if only & {"reports", "reports-samples"}:
+        from bench.workloads.reports import prepare
+
+        prepare(data)
     rounds: dict[str, dict[str, list[dict[str, Any]]]] = {}
     for number in range(1, args.rounds + 1):
         if args.rounds > 1:
@@ -157,11 +179,14 @@ def main(argv: list[str] | None = None) -> int:
 
         print("  startup ...", flush=True)
         startup = measure_startup(data, max(args.runs * args.rounds, 10))
-    verdicts = evaluate(results, startup)
-    print(table(results, startup, verdicts), end="")
+    memory = None
+    if "reports-memory" in only:
+        memory = measure_reports_memory(data, profile.name)
+    verdicts = evaluate(results, startup, memory)
+    print(table(results, startup, verdicts, memory), end="")
     report = {"profile": profile.name, "rounds": args.rounds, "runs": args.runs, "data": str(data), "machine": machine(),
               "versions": versions(), "elapsed_s": time.time() - started, "results": results,
-              "startup": startup, **verdicts}
+              "startup": startup, "reports_memory": memory, **verdicts}
     latest = BENCH / "results" / f"latest-{profile.name}.json"
     latest.parent.mkdir(parents=True, exist_ok=True)
     latest.write_text(json.dumps(report, indent=2))

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Set-up for bench/run.py: installs the reference tools OUTSIDE the product.
-#   bench/.venv         dkimpy, pyspf, authheaders (+ PyNaCl for ed25519)
+#   bench/.venv         dkimpy, pyspf, authheaders (+ PyNaCl for ed25519), parsedmarc
 #   bench/node_modules  mailauth (npm)
 # Nothing is added to mailwarden's own dependencies. Re-running is harmless.
 set -euo pipefail
@@ -12,7 +12,7 @@ if [ ! -x "$here/.venv/bin/python" ]; then
 fi
 "$here/.venv/bin/python" -m pip install --quiet --upgrade pip
 "$here/.venv/bin/python" -m pip install --quiet -r "$here/requirements-ref.txt"
-"$here/.venv/bin/python" -c "import dkim, spf, authheaders, nacl, importlib.metadata as m; print('bench/.venv ok:', ', '.join(p + ' ' + m.version(p) for p in ('dkimpy', 'pyspf', 'authheaders', 'PyNaCl')))"
+"$here/.venv/bin/python" -c "import dkim, spf, authheaders, nacl, parsedmarc, importlib.metadata as m; print('bench/.venv ok:', ', '.join(p + ' ' + m.version(p) for p in ('dkimpy', 'pyspf', 'authheaders', 'PyNaCl', 'parsedmarc')))"
 
 if ! command -v npm >/dev/null 2>&1; then
     echo "setup.sh: npm not found; install Node.js >= 18 to benchmark mailauth" >&2

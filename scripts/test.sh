@@ -5,6 +5,7 @@
 #
 # - Debian packages: nsd (real DNS server for the live-resolver and audit tests),
 #   postfix + swaks (real MTA for the catch-all probe and the mail filter),
+#   libmilter-dev (pymilter is compiled against it), opendmarc + opendkim (bench anchors),
 #   postgresql (the report store's PostgreSQL tests), dovecot-imapd (IMAP ingest),
 #   chromium (the web pages are tested in a real browser through Playwright,
 #   which drives Debian's binary: Playwright's own browser download is not used).
@@ -19,6 +20,10 @@ need=()
 command -v nsd >/dev/null 2>&1 || [ -x /usr/sbin/nsd ] || need+=(nsd)
 command -v postfix >/dev/null 2>&1 || [ -x /usr/sbin/postfix ] || need+=(postfix)
 command -v swaks >/dev/null 2>&1 || need+=(swaks)
+# the mail filter: libmilter headers to build pymilter; OpenDMARC + OpenDKIM are the bench's reference milters
+[ -f /usr/include/libmilter/mfapi.h ] || need+=(libmilter-dev)
+command -v opendmarc >/dev/null 2>&1 || [ -x /usr/sbin/opendmarc ] || need+=(opendmarc)
+command -v opendkim >/dev/null 2>&1 || [ -x /usr/sbin/opendkim ] || need+=(opendkim)
 ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || need+=(postgresql)
 command -v dovecot >/dev/null 2>&1 || [ -x /usr/sbin/dovecot ] || need+=(dovecot-imapd)
 [ -x /usr/bin/chromium ] || need+=(chromium)

@@ -140,3 +140,22 @@ def test_sync_call_inside_an_event_loop_says_what_to_do():
 
     with pytest.raises(mailwarden.MailwardenError, match="Authenticator"):
         asyncio.run(inside())
+
+
+def test_library_errors_name_no_command_line_flag():
+    raw = b"From: a@b.example\r\n\r\nx\r\n"
+    for call in (lambda: mailwarden.diagnose(raw, me=["nobody"], dns={}),
+                 lambda: mailwarden.diagnose(raw, domains=["b.example"], trusted_relays=["a b"], dns={}),
+                 lambda: mailwarden.diagnose(raw, dns={})):
+        with pytest.raises(mailwarden.InputError) as caught:
+            call()
+        assert "--" not in str(caught.value), caught.value
+
+
+def test_every_result_has_result_reason_and_to_json():
+    report = mailwarden.authenticate(EXAMPLE / "message.eml", dns=EXAMPLE / "dns.json", now=NOW)
+    for result in (report.spf, report.arc, report.dmarc):
+        assert isinstance(result.result, str) and hasattr(result, "reason")
+        assert isinstance(result.to_json(), dict)
+    assert report.arc.result == report.arc.cv == "none"
+    assert report.spf.reason == report.spf.problem

@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import importlib
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -22,15 +20,3 @@ def snapshot_resolver(data: Path) -> Any:
 def event_loop() -> asyncio.AbstractEventLoop:
     """One loop for the whole worker, as a long-running filter has."""
     return asyncio.new_event_loop()
-
-
-def memo_cache_clearers(*modules: str) -> list[Callable[[], None]]:
-    """The ``cache_clear`` of every ``functools`` memo cache defined at module level in
-    ``modules`` (for the "cold" variants: call them all before each item)."""
-    clearers = []
-    for name in modules:
-        module = importlib.import_module(name)
-        for value in vars(module).values():
-            if callable(getattr(value, "cache_clear", None)) and getattr(value, "__module__", None) == name:
-                clearers.append(value.cache_clear)
-    return clearers

@@ -23,7 +23,8 @@ def _outcomes(entries: list[dict[str, Any]]) -> list[str]:
 
 
 def run_mailwarden(data: Path, runs: int, limit: int | None = None, key_cache: bool = True) -> dict[str, Any]:
-    from bench.workloads._mailwarden import NOW, event_loop, memo_cache_clearers, snapshot_resolver
+    from bench.workloads._mailwarden import NOW, event_loop, snapshot_resolver
+    from mailwarden.cache import memo_clearers
     from mailwarden.dkim import KeyCache, verify_message
     from mailwarden.message import parse_message
 
@@ -31,7 +32,7 @@ def run_mailwarden(data: Path, runs: int, limit: int | None = None, key_cache: b
     loaded = rss_kb()
     resolver = snapshot_resolver(data)
     loop = event_loop()
-    clearers = [] if key_cache else memo_cache_clearers("mailwarden.dkim.keys", "mailwarden.dkim.crypto")
+    clearers = [] if key_cache else memo_clearers("mailwarden.dkim.keys", "mailwarden.dkim.crypto")
 
     async def one_pass() -> list[str]:
         cache = KeyCache()

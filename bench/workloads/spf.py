@@ -15,8 +15,8 @@ from bench.harness import load_queries, measure, rss_kb, worker_main
 
 
 def run_mailwarden(data: Path, runs: int, limit: int | None = None, warm: bool = True) -> dict[str, Any]:
-    from bench.workloads._mailwarden import NOW, event_loop, memo_cache_clearers, snapshot_resolver
-    from mailwarden.cache import TTLCache
+    from bench.workloads._mailwarden import NOW, event_loop, snapshot_resolver
+    from mailwarden.cache import TTLCache, memo_clearers
     from mailwarden.spf import evaluate_spf
 
     queries = load_queries(data, limit)
@@ -24,7 +24,7 @@ def run_mailwarden(data: Path, runs: int, limit: int | None = None, warm: bool =
     resolver = snapshot_resolver(data)
     loop = event_loop()
     work = [(q["ip"], q["mail_from"], q["helo"]) for q in queries]
-    clearers = [] if warm else memo_cache_clearers("mailwarden.spf.record")
+    clearers = [] if warm else memo_clearers("mailwarden.spf.record")
 
     async def one_pass() -> list[str]:
         cache = TTLCache() if warm else None

@@ -111,3 +111,30 @@ class TTLCache:
 
     def clear(self) -> None:
         self._entries.clear()
+
+
+#: Every :func:`memo` of the package, with the module that defined it.
+_MEMOS: list[tuple[str, Any]] = []
+
+
+def memo(maxsize: int) -> Callable[[Callable[..., Any]], Any]:
+    """``functools.lru_cache(maxsize=...)`` for pure functions (record parsing, key decoding),
+    registered by module so that :func:`memo_clearers` finds it without reflection."""
+    import functools
+
+    def wrap(func: Callable[..., Any]) -> Any:
+        cached = functools.lru_cache(maxsize=maxsize)(func)
+        _MEMOS.append((func.__module__, cached))
+        return cached
+
+    return wrap
+
+
+def memo_clearers(*modules: str) -> list[Callable[[], None]]:
+    """The ``cache_clear`` of every memo defined in ``modules`` (the benchmarks' "cold" runs call
+    them before each item, so every record is parsed and every key decoded again)."""
+    import importlib
+
+    for name in modules:
+        importlib.import_module(name)
+    return [cached.cache_clear for module, cached in _MEMOS if module in modules]

@@ -98,7 +98,7 @@ def test_ratios_targets_and_table() -> None:
     met = {t["name"]: t["met"] for t in verdicts["targets"]}
     assert met == {"DKIM verify vs dkimpy": True, "DKIM verify vs mailauth": True, "SPF cold vs pyspf": True,
                    "SPF warm vs pyspf": False, "Full check vs authheaders": None,
-                   "mailwarden --help wall time (s)": False}
+                   "Reports parse vs parsedmarc": None, "mailwarden --help wall time (s)": False}
     assert len(verdicts["targets"]) == len(TARGETS) + 1
     text = table(results, startup, verdicts)
     assert "MISSED" in text and "not set up" in text and "0.25x" in text  # fraction of the floor
@@ -133,3 +133,33 @@ def test_ratio_after_rounds_is_the_median_of_the_per_round_ratios() -> None:
     # a single round falls back to the ratio of the medians
     single = {"dkim": {"mailwarden": _fake(300), "dkimpy": _fake(100)}}
     assert ratio(single, "dkim", "mailwarden", "dkimpy") == pytest.approx(3)
+
+
+def test_generated_aggregate_report_and_mailwarden_reports_side(tiny_data: Path) -> None:
+    """The generator's expected outcomes are its own (not mailwarden's); mailwarden must reproduce them."""
+    from bench.corpus.reports import ensure_aggregate
+    from bench.workloads.reports import run_mailwarden, run_mailwarden_memory
+
+    report, expected = ensure_aggregate(tiny_data, 300)
+    outcomes = json.loads(expected.read_text())
+    assert len(outcomes) == 300 and report.read_bytes().count(b"<record>") == 300
+    result = run_mailwarden(tiny_data, 1, 300)
+    assert result["agree"] == result["items"] == 300, result["disagreements"]
+    assert len(result["cpu_seconds"]) == 2
+    memory = run_mailwarden_memory(tiny_data, 1, 300)
+    assert memory["items"] == memory["agree"] == 300 and memory["rss_peak_kb"] > 0
+
+
+def test_reports_memory_target_and_cpu_ratio() -> None:
+    memory = {"items": 500_000, "agree": 500_000, "rss_peak_kb": 150 * 1024, "seconds": [10.0],
+              "file_bytes": 400_000_000}
+    results = {"reports": {"mailwarden": {**_round(40_000), "cpu_median": 40_000.0},
+                           "parsedmarc": {**_round(4_000), "cpu_median": 5_000.0}}}
+    verdicts = evaluate(results, None, memory)
+    met = {t["name"]: t["met"] for t in verdicts["targets"]}
+    assert met["Reports: peak RSS, 500,000 records"] is False
+    assert met["Reports parse vs parsedmarc"] is True
+    extras = {e["name"]: e["ratio"] for e in verdicts["extras"]}
+    assert extras["Reports parse vs parsedmarc, CPU time"] == 8.0
+    text = table(results, None, verdicts, memory)
+    assert "50,000 records/s" in text and "150.000MB" in text and "all records as generated" in text

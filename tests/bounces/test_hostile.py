@@ -130,7 +130,8 @@ def test_layout_recognisers_are_bounded():
     epilogue = HEAD + b"--BB\r\nContent-Type: text/plain\r\n\r\nx\r\n--BB--\r\n" + b"From " + b"a" * 300_000 + b"\r\n"
     dots = b"From: MAILER-DAEMON@x.example\r\nSubject: failure notice\r\n\r\nto <" + b"a." * 50_000 + b"\r\n"
     for data in (james, epilogue, dots):
-        start = time.monotonic()
+        # CPU time of this process: the bound is about complexity, not about how busy the shared machine is
+        start = time.process_time()
         report = analyze_bounce(parse_message(data))
-        assert time.monotonic() - start < 5
+        assert time.process_time() - start < 5
         assert len(report.recipients) <= 1000

@@ -416,3 +416,4 @@ def test_class3_whole_message_replay_is_not_high_confidence():
     assert result.verdict in ("authentic", "spoofed", "inconclusive")
     assert result.confidence == "low" and result.path in (None, "unknown")
     assert "replayed" in result.summary
+    assert not any("Change your mail password now" in a for a in result.advice)  # not the compromise advice

@@ -43,16 +43,19 @@ def nsd_binary() -> str | None:
 
 
 class NSDServer:
-    def __init__(self, zones: dict[str, str]) -> None:
+    def __init__(self, zones: dict[str, str], *, host: str = "127.0.0.1", port: int | None = None) -> None:
+        """``host``/``port``: a fixed loopback address (e.g. 127.0.0.153:53 for tools that only
+        read /etc/resolv.conf); default a free port on 127.0.0.1."""
         binary = nsd_binary()
         if binary is None:
             raise FileNotFoundError("nsd is not installed (apt-get install nsd)")
         self.dir = Path(tempfile.mkdtemp(prefix="mw-nsd-"))
-        self.port = free_port()
-        self.address = f"127.0.0.1:{self.port}"
+        self.host = host
+        self.port = port or free_port()
+        self.address = f"{host}:{self.port}"
         conf = [
             "server:",
-            f"    ip-address: 127.0.0.1@{self.port}",
+            f"    ip-address: {host}@{self.port}",
             "    do-ip6: no",
             '    username: ""',
             '    chroot: ""',
@@ -90,7 +93,7 @@ class NSDServer:
             if self.process.poll() is not None:
                 raise RuntimeError(f"nsd exited: {self.log()}")
             try:
-                dns.query.udp(dns.message.make_query(origin, "SOA"), "127.0.0.1", timeout=0.2, port=self.port)
+                dns.query.udp(dns.message.make_query(origin, "SOA"), self.host, timeout=0.2, port=self.port)
                 return
             except Exception:
                 time.sleep(0.05)

@@ -7,7 +7,7 @@ Suffix List, https://publicsuffix.org) lets any sender skip the filter.
 
 from __future__ import annotations
 
-import functools
+from mailwarden.cache import memo
 
 #: Consumer mailbox providers where anyone can get an address (A-label form).
 FREEMAIL: frozenset[str] = frozenset(
@@ -131,14 +131,14 @@ def is_freemail(domain: str) -> bool:
     return domain in FREEMAIL
 
 
-@functools.lru_cache(maxsize=1)
+@memo(1)
 def _psl():
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList()
 
 
-@functools.lru_cache(maxsize=8192)
+@memo(8192)
 def is_public_suffix(domain: str) -> bool:
     """True when ``domain`` is itself a public suffix (``com``, ``co.uk``, ``github.io``)."""
     domain = domain.strip(".").lower()

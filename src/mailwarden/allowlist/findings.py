@@ -26,13 +26,14 @@ Every finding carries the exact change (``replacement``: the new line, or
 
 from __future__ import annotations
 
-import functools
 import re
 from collections.abc import Callable
 
+from mailwarden.allowlist import kinds
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.domains import FREEMAIL, is_freemail, is_public_suffix
 from mailwarden.allowlist.patterns import compiled, glob_match, has_glob, regex_literal_text, split_pattern
+from mailwarden.cache import memo
 from mailwarden.errors import InputError
 
 CRITICAL, WARNING, INFO = "critical", "warning", "info"
@@ -69,7 +70,7 @@ def audit_allowlist(parsed: r.ParsedAllowlist, me: list[str], domains: list[str]
     for m in me:
         addr = r.normalise_address(m)
         if "@" not in addr or addr.startswith("@") or addr.endswith("@"):
-            raise InputError(f"--me {m!r} is not an e-mail address")
+            raise InputError(f"the owner's address {m!r} is not an e-mail address")
         me_addrs.append(addr)
     owner = {_owner_domain(d) for d in domains} | {a.rpartition("@")[2] for a in me_addrs}
     owner.discard("")
@@ -78,9 +79,9 @@ def audit_allowlist(parsed: r.ParsedAllowlist, me: list[str], domains: list[str]
     notes = list(parsed.notes)
     unauth = 0
     for e in parsed.entries:
-        if not e.is_allow or e.kind == r.EXTERNAL:
+        if not e.is_allow or e.kind == kinds.EXTERNAL:
             continue
-        if e.kind == r.REGEX:
+        if e.kind == kinds.REGEX:
             self_addr, self_dom, broad = _regex_coverage(e, me_addrs, owner, regex_budget)
         else:
             self_addr, self_dom, broad = _glob_coverage(e, me_addrs, owner)
@@ -125,7 +126,7 @@ def relevant_to(me: list[str], domains: list[str]) -> Callable[[str, str], bool]
     owner.discard("")
 
     def keep(kind: str, pattern: str) -> bool:
-        if kind != r.ADDRESS or has_glob(pattern):
+        if kind != kinds.ADDRESS or has_glob(pattern):
             return True
         dom = pattern.rpartition("@")[2]
         return any(dom == d or dom.endswith("." + d) for d in owner)
@@ -139,7 +140,7 @@ _ORDER = {"self-address": 0, "self-domain": 1, "broad-domain": 2, "unauthenticat
 def _owner_domain(domain: str) -> str:
     d = r.normalise_address("x@" + domain.strip().lstrip("@")).rpartition("@")[2]
     if not d or "@" in domain.strip().lstrip("@") or not re.match(r"^[a-z0-9_\-.]+$", d) or ".." in d:
-        raise InputError(f"--domain {domain!r} is not a domain name")
+        raise InputError(f"the owner's domain {domain!r} is not a domain name")
     return d
 
 
@@ -174,7 +175,7 @@ def _glob_coverage(e: r.Entry, me: list[str], owner: set[str]) -> tuple[str | No
 def _domain_covers(e: r.Entry, local: str | None, dom: str, d: str) -> bool:
     if local is None:  # a glob over the whole address
         return glob_match(dom, f"{_PROBE}@{d}") or glob_match(dom, f"{_PROBE}@{_PROBE}.{d}")
-    if e.kind == r.DOMAIN_TREE:
+    if e.kind == kinds.DOMAIN_TREE:
         target = dom
         return target == d or target.endswith("." + d) or d.endswith("." + target)
     if not has_glob(dom):
@@ -182,7 +183,7 @@ def _domain_covers(e: r.Entry, local: str | None, dom: str, d: str) -> bool:
     return glob_match(dom, d) or glob_match(dom, f"{_PROBE}.{d}")
 
 
-@functools.lru_cache(maxsize=16384)
+@memo(16384)
 def _broad(kind: str, local: str | None, dom: str) -> str | None:
     """Why a (local, domain) glob covers a whole public domain, or None."""
     if local is None:  # a glob over the whole address: probe it like a regex
@@ -203,7 +204,7 @@ def _broad(kind: str, local: str | None, dom: str) -> str | None:
             return f"{dom} is a public mail provider: anyone can open an address there"
         if is_public_suffix(dom):
             return f"{dom} is a public suffix: anyone can register a domain under it"
-        if kind == r.DOMAIN_TREE:
+        if kind == kinds.DOMAIN_TREE:
             return None
         return None
     tail = re.split(r"[*?]", dom)[-1].lstrip(".")
@@ -295,7 +296,7 @@ def _findings(fmt: str, e: r.Entry, self_addr: str | None, self_dom: str | None,
                 CRITICAL,
                 (
                     f"{shown} is an address of your domain {self_dom}"
-                    if e.kind == r.ADDRESS
+                    if e.kind == kinds.ADDRESS
                     else f"{shown} covers your domain {self_dom} ({_what(e)})"
                 )
                 + f", allow-listed by {_how(fmt, e)}: forged mail claiming to come from {self_dom} skips "
@@ -331,17 +332,17 @@ def _findings(fmt: str, e: r.Entry, self_addr: str | None, self_dom: str | None,
 
 
 def _shown(e: r.Entry) -> str:
-    return f"/{e.pattern}/" if e.kind == r.REGEX and not e.entry.startswith("/") else e.entry
+    return f"/{e.pattern}/" if e.kind == kinds.REGEX and not e.entry.startswith("/") else e.entry
 
 
 def _what(e: r.Entry) -> str:
     return {
-        r.ADDRESS: "an address in your domain",
-        r.DOMAIN: "every address of the domain",
-        r.SUBDOMAINS: "every address of its subdomains",
-        r.DOMAIN_TREE: "the domain and all its subdomains",
-        r.LOCALPART: "that local part at any domain",
-        r.REGEX: "a regular expression",
+        kinds.ADDRESS: "an address in your domain",
+        kinds.DOMAIN: "every address of the domain",
+        kinds.SUBDOMAINS: "every address of its subdomains",
+        kinds.DOMAIN_TREE: "the domain and all its subdomains",
+        kinds.LOCALPART: "that local part at any domain",
+        kinds.REGEX: "a regular expression",
     }.get(e.kind, "a wildcard")
 
 
@@ -393,7 +394,7 @@ def _auth_fix(fmt: str, e: r.Entry, *, own: bool) -> tuple[str, str | None, str]
             "replace",
         )
     if fmt == "postfix":
-        key = f"/{e.pattern}/" if e.kind == r.REGEX else e.entry
+        key = f"/{e.pattern}/" if e.kind == kinds.REGEX else e.entry
         new = f"{key} permit_sasl_authenticated"
         if own:
             return (

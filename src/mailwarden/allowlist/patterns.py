@@ -15,11 +15,11 @@ section 2.3.2.1):
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
-from mailwarden.allowlist import results as r
+from mailwarden.allowlist import kinds
+from mailwarden.cache import memo
 from mailwarden.errors import MailwardenError
 from mailwarden.message.addresses import to_ascii_domain
 
@@ -63,7 +63,7 @@ def split_pattern(pattern: str) -> tuple[str | None, str]:
     return (local, domain) if at else (None, pattern)
 
 
-def classify_token(token: str, *, bare: str = r.DOMAIN, whole_address_glob: bool = False) -> tuple[str, str]:
+def classify_token(token: str, *, bare: str = kinds.DOMAIN, whole_address_glob: bool = False) -> tuple[str, str]:
     """(kind, normalised glob) of one allow-list token.
 
     ``bare`` is the kind of a token without ``@`` and without wildcards
@@ -72,7 +72,7 @@ def classify_token(token: str, *, bare: str = r.DOMAIN, whole_address_glob: bool
     without ``@`` is a glob over the whole address.
     """
     if FAST_ADDRESS.fullmatch(token):
-        return r.ADDRESS, token.lower()
+        return kinds.ADDRESS, token.lower()
     tok = token.strip()
     if tok.startswith("<") and tok.endswith(">"):
         tok = tok[1:-1].strip()
@@ -88,35 +88,35 @@ def classify_token(token: str, *, bare: str = r.DOMAIN, whole_address_glob: bool
         if not domain:
             if not local or local == "*":
                 raise PatternError(f"{token!r} has neither local part nor domain")
-            return r.LOCALPART, f"{local}@*"
+            return kinds.LOCALPART, f"{local}@*"
         domain = _check_domain(domain, token)
         if not local or local == "*":
             if not has_glob(domain):
-                return r.DOMAIN, f"*@{domain}"
+                return kinds.DOMAIN, f"*@{domain}"
             if domain.startswith("*.") and not has_glob(domain[2:]):
-                return r.SUBDOMAINS, f"*@{domain}"
-            return r.WILDCARD, f"*@{domain}"
+                return kinds.SUBDOMAINS, f"*@{domain}"
+            return kinds.WILDCARD, f"*@{domain}"
         if has_glob(local) or has_glob(domain):
-            return r.WILDCARD, f"{local}@{domain}"
-        return r.ADDRESS, f"{local}@{domain}"
+            return kinds.WILDCARD, f"{local}@{domain}"
+        return kinds.ADDRESS, f"{local}@{domain}"
     if tok.startswith("*.") and not has_glob(tok[2:]):
-        return r.SUBDOMAINS, f"*@*.{_check_domain(tok[2:], token)}"
+        return kinds.SUBDOMAINS, f"*@*.{_check_domain(tok[2:], token)}"
     if tok.startswith(".") and not has_glob(tok):
-        return r.SUBDOMAINS, f"*@*.{_check_domain(tok[1:], token)}"
+        return kinds.SUBDOMAINS, f"*@*.{_check_domain(tok[1:], token)}"
     if tok == "*":
-        return r.WILDCARD, "*"
+        return kinds.WILDCARD, "*"
     if whole_address_glob:
         if not has_glob(tok):
             raise PatternError(
                 f"{token!r} has no '@': it is compared with the whole address and matches nothing "
                 f"(write *@{tok} for the domain)"
             )
-        return r.WILDCARD, _check_domain(tok, token)
+        return kinds.WILDCARD, _check_domain(tok, token)
     domain = _check_domain(tok, token)
-    if bare == r.DOMAIN and "." not in domain:
+    if bare == kinds.DOMAIN and "." not in domain:
         raise PatternError(f"{token!r} is not an address or domain")
     if has_glob(domain):
-        return r.WILDCARD, f"*@{domain}"
+        return kinds.WILDCARD, f"*@{domain}"
     return bare, f"*@{domain}"
 
 
@@ -163,25 +163,25 @@ class Matcher:
     def matches(self, address: str) -> bool | None:
         if len(address) > MAX_PATTERN:
             return False
-        if self.kind == r.EXTERNAL:
+        if self.kind == kinds.EXTERNAL:
             return None
-        if self.kind == r.REGEX:
+        if self.kind == kinds.REGEX:
             if self.regex is None:
                 return None
             return self.regex.search(address)  # type: ignore[attr-defined]
-        if self.kind == r.DOMAIN_TREE:
+        if self.kind == kinds.DOMAIN_TREE:
             domain = self.pattern[2:]
             _, _, adom = address.rpartition("@")
             return adom == domain or adom.endswith("." + domain)
-        if self.kind == r.ADDRESS:
+        if self.kind == kinds.ADDRESS:
             return address == self.pattern
         return glob_match(self.pattern, address)
 
 
-@functools.lru_cache(maxsize=4096)
+@memo(4096)
 def compiled(kind: str, pattern: str) -> Matcher:
     """The (cached) matcher of an entry's normalised pattern."""
-    if kind == r.REGEX:
+    if kind == kinds.REGEX:
         from mailwarden.allowlist.saferegex import RegexUnsupported, SafeRegex
 
         try:

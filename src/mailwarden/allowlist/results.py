@@ -11,18 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-#: Entry kinds.
-ADDRESS = "address"  # one mailbox: alice@example.com
-DOMAIN = "domain"  # every address at a domain: *@example.com, @example.com
-SUBDOMAINS = "subdomains"  # every address under a domain's subdomains: *.example.com
-DOMAIN_TREE = "domain-tree"  # the domain and its subdomains (Postfix "example.com", rspamd tld filter)
-LOCALPART = "localpart"  # a local part at any domain (Postfix "user@")
-WILDCARD = "wildcard"  # any other glob
-REGEX = "regex"  # a regular expression (rspamd, Sieve :regex, Postfix regexp/pcre)
-EXTERNAL = "external-map"  # a reference to a map file that was not inspected
-
-ALLOW = "allow"
-BLOCK = "block"
+from mailwarden.allowlist.kinds import ALLOW
+from mailwarden.allowlist.patterns import ascii_domain_glob, compiled
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,8 +39,6 @@ class Entry:
 
     def covers(self, address: str) -> bool | None:
         """Does this entry match ``address``?  ``None`` when that cannot be decided safely."""
-        from mailwarden.allowlist.patterns import compiled
-
         return compiled(self.kind, self.pattern).matches(normalise_address(address))
 
     @property
@@ -91,8 +79,6 @@ class ParsedAllowlist:
         and applies the result only to mail whose DMARC passed.
         """
         addr = normalise_address(address)
-        from mailwarden.allowlist.patterns import compiled
-
         found = []
         for e in self.entries:
             if not e.is_allow or (authenticated_only and not e.authenticated):
@@ -159,8 +145,6 @@ class AllowlistReport:
 
 def normalise_address(address: str) -> str:
     """``local@domain`` lower-cased with the domain in A-label form (IDN compared as ASCII)."""
-    from mailwarden.allowlist.patterns import ascii_domain_glob
-
     address = address.strip().strip("<>").strip()
     local, at, domain = address.rpartition("@")
     if not at:

@@ -43,6 +43,11 @@ class ARCResult:
     oldest_pass: int | None = None
     sets: tuple[ArcInstanceResult, ...] = ()
 
+    @property
+    def result(self) -> str:
+        """The chain validation status (``cv``), under the name every result has."""
+        return self.cv
+
     def to_json(self) -> dict[str, Any]:
         return {
             "cv": self.cv,

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 import click
 
 from mailwarden.cli.common import Options, emit
+from mailwarden.errors import InputError
 
 if TYPE_CHECKING:
     from mailwarden.allowlist import AllowlistReport
@@ -43,7 +44,10 @@ def allowlist(file: str, me: tuple[str, ...], domains: tuple[str, ...], fmt: str
     data = read_input(file, what="allow list")
     parsed = parse_allowlist_bytes(data, fmt, filename=None if file == "-" else file, keep=keep)
     del data
-    report = audit_allowlist(parsed, list(me), list(domains))
+    try:
+        report = audit_allowlist(parsed, list(me), list(domains))
+    except InputError as exc:  # the service names no flag; the command line does
+        raise click.UsageError(f"{exc} (check --me and --domain)") from None
     opts = Options(as_json, None, None, None, 0.0, 0.0)  # no DNS: the audit reads only the file
     emit(opts, report.to_json(), lambda: _human(report))
 

@@ -91,7 +91,10 @@ def diagnose(file: str, me: tuple[str, ...], domains: tuple[str, ...], authserv_
     from mailwarden.diagnose.service import diagnose_message
     from mailwarden.errors import DNSUnavailableError, InputError
 
-    trusted_relays = parse_trusted_relays(relays)
+    try:
+        trusted_relays = parse_trusted_relays(relays)
+    except InputError as exc:  # the service names no flag; the command line does
+        raise click.BadParameter(str(exc), param_hint="--trusted-relay") from None
     allowlist = _load_allowlist(allowlist_file) if allowlist_file else None
     messages = read_messages(file)
 

@@ -32,6 +32,8 @@ COMMANDS: dict[str, tuple[str, str, str]] = {
     "dns": ("mailwarden.cli.dns_cmd", "dns", "Ask the resolver a question (live, snapshot or recording)."),
     "reports": ("mailwarden.cli.reports_cmd", "reports", "Read DMARC aggregate/failure and SMTP-TLS reports."),
     "web": ("mailwarden.cli.web_cmd", "web", "Serve the diagnosis, audit and reports pages in a browser."),
+    "filter": ("mailwarden.cli.filter_cmd", "filter_command",
+               "Milter for Postfix/Sendmail: stamp results, enforce DMARC, stop self-spoofing and backscatter."),
 }
 
 

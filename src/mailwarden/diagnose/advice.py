@@ -92,7 +92,13 @@ def advise(d: Decision, f: Facts, posture: Posture) -> tuple[str, ...]:
         else:
             tips.extend(_posture_advice(posture))
     elif v == "authentic":
-        if d.path == "other-account":
+        if d.reason == "dkim-replay-or-forward":
+            tips.append("Do not act on this copy: a server your domain does not authorize delivered it. If you "
+                        "recognise the message (a newsletter or mail you sent earlier), someone re-sent or "
+                        "forwarded it; if you do not, check your Sent items before changing anything.")
+            tips.append("Signing with over-signed headers (h= listing From and Subject twice) and without l= "
+                        "makes such replays easier to spot; ask whoever signs for your domain.")
+        elif d.path == "other-account":
             tips.append("Your password is not the problem: another account at your provider (or in your "
                         "domain) sent this with your address. Report it to your provider or your domain's "
                         "administrator with the full headers, so they can lock that account and stop it from "

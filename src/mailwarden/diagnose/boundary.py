@@ -109,7 +109,7 @@ def parse_trusted_relays(values: Iterable[str]) -> TrustedRelays:
     for raw in values:
         value = raw.strip().lower().rstrip(".")
         if not value:
-            raise InputError("an empty --trusted-relay value was given")
+            raise InputError("an empty trusted relay was given")
         try:
             networks.append(ipaddress.ip_network(value, strict=False))
             continue
@@ -119,7 +119,7 @@ def parse_trusted_relays(values: Iterable[str]) -> TrustedRelays:
             value = value[1:]
         label = value.lstrip(".")
         if not label or not re.fullmatch(r"[a-z0-9_]([a-z0-9_.-]{0,251}[a-z0-9])?", label):
-            raise InputError(f"--trusted-relay {raw!r} is neither a host name, a .domain nor a CIDR")
+            raise InputError(f"trusted relay {raw!r} is neither a host name, a .domain nor a CIDR")
         if value.startswith("."):
             suffixes.append(value)
         else:

@@ -25,8 +25,8 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import lru_cache
 
+from mailwarden.cache import memo
 from mailwarden.message.addresses import Address, to_unicode_domain
 
 #: Words that phishers add to a brand name (``example-secure.com``, ``mail-example.com``).
@@ -73,14 +73,14 @@ class Lookalike:
     detail: str  # one plain sentence
 
 
-@lru_cache(maxsize=1)
+@memo(1)
 def _psl():  # type: ignore[no-untyped-def]
     from publicsuffixlist import PublicSuffixList
 
     return PublicSuffixList()
 
 
-@lru_cache(maxsize=4096)
+@memo(4096)
 def split_registrable(domain: str) -> tuple[str, str]:
     """(registrable label, public suffix) of a domain: ``mail.example.co.uk`` -> (``example``, ``co.uk``)."""
     domain = domain.lower().rstrip(".")

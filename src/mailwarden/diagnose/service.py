@@ -330,11 +330,11 @@ async def diagnose_message(
     addresses = [a.strip().lower() for a in me if a.strip()]
     for a in addresses:
         if "@" not in a or not a.rpartition("@")[2]:
-            raise InputError(f"--me {a!r} is not an e-mail address")
+            raise InputError(f"the owner's address {a!r} is not an e-mail address")
     owner_domains = list(dict.fromkeys(
         [d.strip().lower().rstrip(".") for d in domains if d.strip()] + [a.rpartition("@")[2] for a in addresses]))
     if not owner_domains:
-        raise InputError("name the owner with --me ADDRESS or --domain DOMAIN")
+        raise InputError("name the owner by an e-mail address or a domain")
     relays = trusted_relays if isinstance(trusted_relays, TrustedRelays) else parse_trusted_relays(trusted_relays)
     ids = [i.strip().lower().rstrip(".") for i in trusted_authserv_ids if i.strip()]
     evidence: list[Evidence] = []

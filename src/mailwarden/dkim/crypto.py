@@ -7,9 +7,9 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-from functools import lru_cache
 from typing import Any
 
+from mailwarden.cache import memo
 from mailwarden.errors import KeyFileError
 
 
@@ -19,7 +19,7 @@ def _hash(hash_name: str) -> Any:
     return hashes.SHA1() if hash_name == "sha1" else hashes.SHA256()
 
 
-@lru_cache(maxsize=4)
+@memo(4)
 def _rsa_arguments(hash_name: str) -> tuple[Any, Any]:
     """The PKCS#1 v1.5 padding and hash objects for ``verify`` (stateless: built once)."""
     from cryptography.hazmat.primitives.asymmetric import padding
@@ -27,7 +27,7 @@ def _rsa_arguments(hash_name: str) -> tuple[Any, Any]:
     return padding.PKCS1v15(), _hash(hash_name)
 
 
-@lru_cache(maxsize=1)
+@memo(1)
 def _verify_errors() -> tuple[type[Exception], ...]:
     """What ``verify`` raises for a signature that does not match (imported once, lazily)."""
     from cryptography.exceptions import InvalidSignature
@@ -55,7 +55,7 @@ def sign_data(private_key: Any, key_type: str, hash_name: str, data: bytes) -> b
     return private_key.sign(data, padding.PKCS1v15(), _hash(hash_name))
 
 
-@lru_cache(maxsize=64)
+@memo(64)
 def load_private_key(data: bytes) -> tuple[Any, str]:
     """A PEM (PKCS#1 or PKCS#8) RSA or Ed25519 private key, or a bare base64
     32-byte Ed25519 seed (the form RFC 8463's examples use). Returns (key, key type)."""

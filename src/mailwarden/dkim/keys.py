@@ -12,9 +12,9 @@ import asyncio
 import base64
 import binascii
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
+from mailwarden.cache import memo
 from mailwarden.errors import RecordSyntaxError
 from mailwarden.message.taglist import TagListError, parse_tag_list, strip_fws
 
@@ -91,7 +91,7 @@ def parse_key_record(text: str) -> DKIMKey:
     )
 
 
-@lru_cache(maxsize=1024)
+@memo(1024)
 def load_public_key(key_type: str, p: str) -> tuple[Any, int]:
     """Decode ``p=`` into a ``cryptography`` public key and its size in bits (cached by text).
 

@@ -12,8 +12,8 @@ import base64
 import binascii
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
+from mailwarden.cache import memo
 from mailwarden.errors import RecordSyntaxError
 from mailwarden.message.model import Header
 from mailwarden.message.taglist import TagList, TagListError, parse_tag_list, strip_fws
@@ -101,7 +101,7 @@ def parse_header_list(value: str | None, *, allow_empty: bool = False) -> tuple[
     return _parse_header_list(value, allow_empty)
 
 
-@lru_cache(maxsize=1024)
+@memo(1024)
 def _header_list_memo(value: str, allow_empty: bool) -> tuple[str, ...]:
     return _parse_header_list(value, allow_empty)
 
@@ -132,7 +132,7 @@ def check_domain(value: str | None, tag: str) -> str:
     return _check_domain(value, tag)
 
 
-@lru_cache(maxsize=4096)
+@memo(4096)
 def _domain_memo(value: str, tag: str) -> str:
     return _check_domain(value, tag)
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from functools import lru_cache
+
+from mailwarden.cache import memo
 
 POLICIES = ("none", "quarantine", "reject")
 MODES = ("rfc9989", "rfc7489")
@@ -99,7 +100,7 @@ def is_dmarc_record(text: str) -> bool:
     return bool(_VERSION.match(text))
 
 
-@lru_cache(maxsize=1024)
+@memo(1024)
 def parse_dmarc_record(text: str) -> DMARCRecord:
     """Parse one DMARC TXT record (cached: records repeat across messages)."""
     errors: list[RecordIssue] = []

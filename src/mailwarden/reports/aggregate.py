@@ -51,6 +51,7 @@ _TAGS = ("{*}feedback", "{*}report_metadata", "{*}policy_published", "{*}record"
 _MAX_COUNT = 2**53
 _MAX_TIME = 2**40
 _MAX_WARNINGS = 50
+_TOP_NAMES: dict[Any, str] = {}
 
 
 def parse_aggregate(chunks: Iterable[bytes], *, source: str, limits: Limits = DEFAULT_LIMITS) -> AggregateReport:
@@ -123,12 +124,16 @@ class _Reader:
         self.fed = 0
         self.records = 0
         self.children = 0
+        #: Shared record parts: auth results, policy outcomes, identifiers (see _record).
+        self.shared: tuple[dict[tuple[Any, ...], Any], ...] = ({}, {}, {})
+        self.addresses: dict[str, str] = {}
         self.root: Any = None
         self.docroot: Any = None
         self.errors_seen = 0
         self.parser = etree.XMLPullParser(
             events=("start", "end"), tag=_TAGS, recover=True, resolve_entities=False, no_network=True,
             load_dtd=False, dtd_validation=False, huge_tree=False, remove_comments=True, remove_pis=True,
+            remove_blank_text=True,
             collect_ids=False)
 
     def warn(self, text: str) -> None:
@@ -168,7 +173,9 @@ class _Reader:
             self._check_log()
             for event, element in parser.read_events():
                 if event == "end":
-                    yield from self._finished(element)
+                    item = self._finished(element)
+                    if item is not None:
+                        yield item
                 elif self.root is None:
                     self._set_root(element)
             root = self.root
@@ -200,7 +207,9 @@ class _Reader:
         self._check_log()
         for event, element in parser.read_events():
             if event == "end":
-                yield from self._finished(element)
+                item = self._finished(element)
+                if item is not None:
+                    yield item
             elif self.root is None:
                 self._set_root(element)
 
@@ -214,22 +223,28 @@ class _Reader:
         if self.docroot is not element:
             self.warn(f"the report is wrapped in <{_local(self.docroot.tag)}>")
 
-    def _finished(self, element: Any) -> Iterator[tuple[str, Any]]:
+    def _finished(self, element: Any) -> tuple[str, Any] | None:
+        """The model value of a finished top-level element, or ``None``."""
         if self.root is None:
             self._set_root(element)
-        tag = _local(element.tag)
-        if tag == "record":
+        tag = element.tag
+        name = _TOP_NAMES.get(tag)
+        if name is None:
+            name = _local(tag)
+            if len(_TOP_NAMES) < 100:
+                _TOP_NAMES[tag] = name
+        if name == "record":
             self.records += 1
             record = _record(element, self)
             element.clear()
-            if record is not None:
-                yield "record", record
-        elif tag == "report_metadata":
-            yield "metadata", _metadata(element, self)
-        elif tag == "policy_published":
-            yield "policy", _policy(element, self)
-        elif tag == "version" and element.getparent() is self.root:
-            yield "version", self.text(element, "version")
+            return None if record is None else ("record", record)
+        if name == "report_metadata":
+            return "metadata", _metadata(element, self)
+        if name == "policy_published":
+            return "policy", _policy(element, self)
+        if name == "version" and element.getparent() is self.root:
+            return "version", self.text(element, "version")
+        return None
 
     def _check_log(self) -> None:
         log = self.parser.feed_error_log
@@ -245,6 +260,12 @@ class _Reader:
         self.errors_seen = count
         if count > self.limits.max_xml_errors:
             raise ReportParseError(f"XML too broken to read: more than {self.limits.max_xml_errors} errors")
+
+    def cut(self, text: str, number: int, tag: Any) -> str:
+        """``text`` cut to the field cap, with a warning."""
+        cap = self.limits.max_field_chars
+        self.warn(f"record {number}: <{_local(tag)}> longer than {cap} characters was cut")
+        return text[:cap]
 
     def text(self, element: Any, what: str) -> str | None:
         """The stripped text of ``element`` (``None`` if empty), cut to the field cap."""
@@ -353,11 +374,30 @@ def _policy(element: Any, reader: _Reader) -> PolicyPublished:
     return PolicyPublished(domain=fields.pop("domain", None), p=fields.pop("p", None), **fields)
 
 
-#: Local name of every tag seen (``{urn:...}record`` -> ``record``); tags repeat, so this is small.
-_LOCAL_NAMES: dict[str, str] = {}
-_SECTIONS = {"row": "row", "policy_evaluated": "policy", "identifiers": "identifiers", "auth_results": "auth",
-             "reason": "reason"}
-_AUTH_FIELDS = frozenset({"domain", "result", "scope", "selector", "human_result"})
+# What each element of a record means to the reader (by local name).
+_IGNORE, _ROW, _POLICY, _IDS, _AUTH, _REASON = 0, 1, 2, 3, 4, 5
+_SOURCE_IP, _COUNT, _DISPOSITION, _DKIM, _SPF, _HEADER_FROM, _ENVELOPE_FROM, _ENVELOPE_TO = range(6, 14)
+_DOMAIN, _SELECTOR, _SCOPE, _RESULT, _HUMAN, _TYPE, _COMMENT = range(14, 21)
+_CODES = {
+    "row": _ROW, "policy_evaluated": _POLICY, "identifiers": _IDS, "auth_results": _AUTH, "reason": _REASON,
+    "source_ip": _SOURCE_IP, "count": _COUNT, "disposition": _DISPOSITION, "dkim": _DKIM, "spf": _SPF,
+    "header_from": _HEADER_FROM, "envelope_from": _ENVELOPE_FROM, "envelope_to": _ENVELOPE_TO,
+    "domain": _DOMAIN, "selector": _SELECTOR, "scope": _SCOPE, "result": _RESULT, "human_result": _HUMAN,
+    "type": _TYPE, "comment": _COMMENT,
+}
+#: Code of every tag seen (``{urn:...}record`` and ``record`` alike); tags repeat, so this stays small.
+_TAG_CODES: dict[Any, int] = {}
+#: Where an auth_results field goes in a ``[kind, domain, selector, scope, result, human_result]`` entry.
+_AUTH_SLOT = {_DOMAIN: 1, _SELECTOR: 2, _SCOPE: 3, _RESULT: 4, _HUMAN: 5}
+#: Shared parts kept per report before the table is emptied (bounds memory, keeps hits high).
+_MAX_SHARED = 50_000
+
+
+def _code(tag: Any) -> int:
+    code = _CODES.get(_local(tag), _IGNORE)
+    if len(_TAG_CODES) < 10_000:  # attacker-chosen names must not grow it without bound
+        _TAG_CODES[tag] = code
+    return code
 
 
 def _record(element: Any, reader: _Reader) -> AggregateRecord | None:
@@ -367,91 +407,127 @@ def _record(element: Any, reader: _Reader) -> AggregateRecord | None:
     machine instead of a nested walk: ``row``/``policy_evaluated``/
     ``identifiers``/``auth_results``/``reason`` switch the section, and inside
     ``auth_results`` each ``dkim``/``spf`` starts a new result.  This is the
-    hot loop of a 500,000-record report (see bench/README.md).
+    hot loop of a 500,000-record report (see bench/README.md): one dict
+    lookup per element gives its meaning.
     """
     number = reader.records
     cap = reader.limits.max_field_chars
-    names = _LOCAL_NAMES
-    section = ""
+    codes = _TAG_CODES
+    section = _IGNORE
     source_ip: str | None = None
     count: int | None = None
-    policy: dict[str, str | None] = {}
-    reasons: list[PolicyOverrideReason] = []
-    reason: dict[str, str | None] | None = None
+    disposition = dkim_result = spf_result = None
+    reasons: list[list[str | None]] = []
+    reason: list[str | None] | None = None
     header_from = envelope_from = envelope_to = None
-    auths: list[tuple[str, dict[str, str | None]]] = []
-    current: dict[str, str | None] | None = None
+    auths: list[list[str | None]] = []
+    current: list[str | None] | None = None
     nodes = element.iter()
     next(nodes)  # the record itself
     for node in nodes:
-        tag = node.tag
-        name = names.get(tag) if isinstance(tag, str) else ""
-        if name is None:
-            name = _local(tag)
-            if len(names) < 10_000:  # attacker-chosen names must not grow it without bound
-                names[tag] = name
-        if not name:
+        code = codes.get(node.tag)
+        if code is None:
+            code = _code(node.tag)
+        if code <= _REASON:
+            if code:
+                section = code
+                if code == _REASON:
+                    reason = [None, None] if len(reasons) < 20 else None
+                    if reason is not None:
+                        reasons.append(reason)
             continue
-        if name in _SECTIONS:
-            section = _SECTIONS[name]
-            if section == "reason":
-                if len(reasons) < 20:
-                    reason = {}
-                    reasons.append(reason)  # type: ignore[arg-type]
-                else:
-                    reason = None
-            continue
-        text = node.text
-        if text is not None:
-            text = text.strip() or None
-            if text is not None and len(text) > cap:
-                reader.warn(f"record {number}: {name} longer than {cap} characters was cut")
-                text = text[:cap]
-        if section == "auth":
-            if name == "dkim" or name == "spf":
+        if section == _AUTH:
+            if code in (_DKIM, _SPF):
                 if len(auths) < 100:
-                    current = {}
-                    auths.append((name, current))
+                    current = ["dkim" if code == _DKIM else "spf", None, None, None, None, None]
+                    auths.append(current)
                 else:
                     current = None
-            elif current is not None and name in _AUTH_FIELDS:
-                if text is not None and name in ("result", "scope"):
+                continue
+            if current is None or code not in _AUTH_SLOT:
+                continue
+            text = node.text
+            if text:
+                text = text.strip()
+                if len(text) > cap:
+                    text = reader.cut(text, number, node.tag)
+                if code in (_RESULT, _SCOPE):
                     text = text.lower()
-                elif text is not None and name == "domain":
-                    text = text.rstrip(".").lower() or None
-                current[name] = text
+                elif code == _DOMAIN:
+                    text = text.rstrip(".").lower()
+            current[_AUTH_SLOT[code]] = text or None
             continue
-        if name == "source_ip":
+        text = node.text
+        if text:
+            text = text.strip()
+            if len(text) > cap:
+                text = reader.cut(text, number, node.tag)
+        if not text:
+            text = None
+        if code == _SOURCE_IP:
             if source_ip is None and text is not None:
-                source_ip = _ip(reader, text, number)
-        elif name == "count":
+                source_ip = reader.addresses.get(text)
+                if source_ip is None:
+                    source_ip = _ip(reader, text, number)
+                    if source_ip is not None and len(reader.addresses) < _MAX_SHARED:
+                        reader.addresses[text] = source_ip
+        elif code == _COUNT:
             if count is None and text is not None:
                 count = _count(reader, text, number)
-        elif name in ("disposition", "dkim", "spf"):
-            policy[name] = text.lower() if text is not None else None
-        elif name == "header_from":
+        elif code == _DISPOSITION:
+            disposition = text.lower() if text is not None else None
+        elif code == _DKIM:
+            dkim_result = text.lower() if text is not None else None
+        elif code == _SPF:
+            spf_result = text.lower() if text is not None else None
+        elif code == _HEADER_FROM:
             header_from = text.rstrip(".").lower() or None if text is not None else None
-        elif name == "envelope_from":
+        elif code == _ENVELOPE_FROM:
             envelope_from = text.rstrip(".").lower() or None if text is not None else None
-        elif name == "envelope_to":
+        elif code == _ENVELOPE_TO:
             envelope_to = text.rstrip(".").lower() or None if text is not None else None
-        elif section == "reason" and reason is not None and name in ("type", "comment"):
-            reason[name] = text.lower() if name == "type" and text is not None else text
+        elif section == _REASON and reason is not None:
+            if code == _TYPE:
+                reason[0] = text.lower() if text is not None else None
+            elif code == _COMMENT:
+                reason[1] = text
     if count is None:
         reader.warn(f"record {number} has no usable count: skipped")
         return None
     if source_ip is None:
         reader.warn(f"record {number} has no usable source_ip")
-    dkim = tuple(DKIMAuthResult(a.get("domain"), a.get("selector"), a.get("result"), a.get("human_result"))
-                 for kind, a in auths if kind == "dkim")
-    spf = tuple(SPFAuthResult(a.get("domain"), a.get("scope"), a.get("result"), a.get("human_result"))
-                for kind, a in auths if kind == "spf")
-    return AggregateRecord(
-        source_ip=source_ip, count=count,
-        policy_evaluated=PolicyEvaluated(policy.get("disposition"), policy.get("dkim"), policy.get("spf"),
-                                         tuple(PolicyOverrideReason(r.get("type"), r.get("comment"))
-                                               for r in reasons)),
-        identifiers=Identifiers(header_from, envelope_from, envelope_to), dkim=dkim, spf=spf)
+    # The parts of a record repeat across a report (the same policy outcome, the same
+    # signatures): frozen values are shared instead of built again for every record.
+    shared_auth, shared_policy, shared_ids = reader.shared
+    if len(shared_auth) > _MAX_SHARED:
+        shared_auth.clear()
+    dkim: list[DKIMAuthResult] = []
+    spf: list[SPFAuthResult] = []
+    for entry in auths:
+        key = tuple(entry)
+        value = shared_auth.get(key)
+        if value is None:
+            if entry[0] == "dkim":
+                value = DKIMAuthResult(entry[1], entry[2], entry[4], entry[5])
+            else:
+                value = SPFAuthResult(entry[1], entry[3], entry[4], entry[5])
+            shared_auth[key] = value
+        (dkim if entry[0] == "dkim" else spf).append(value)
+    key = (disposition, dkim_result, spf_result, *map(tuple, reasons)) if reasons else (
+        disposition, dkim_result, spf_result)
+    evaluated = shared_policy.get(key)
+    if evaluated is None:
+        if len(shared_policy) > _MAX_SHARED:
+            shared_policy.clear()
+        evaluated = shared_policy[key] = PolicyEvaluated(
+            disposition, dkim_result, spf_result, tuple(PolicyOverrideReason(r[0], r[1]) for r in reasons))
+    key = (header_from, envelope_from, envelope_to)
+    identifiers = shared_ids.get(key)
+    if identifiers is None:
+        if len(shared_ids) > _MAX_SHARED:
+            shared_ids.clear()
+        identifiers = shared_ids[key] = Identifiers(header_from, envelope_from, envelope_to)
+    return AggregateRecord.fast(source_ip, count, evaluated, identifiers, tuple(dkim), tuple(spf))
 
 
 def _ip(reader: _Reader, text: str, number: int) -> str | None:

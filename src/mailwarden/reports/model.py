@@ -150,6 +150,16 @@ class AggregateRecord:
     dkim: tuple[DKIMAuthResult, ...] = ()
     spf: tuple[SPFAuthResult, ...] = ()
 
+    @classmethod
+    def fast(cls, source_ip: str | None, count: int, policy_evaluated: PolicyEvaluated, identifiers: Identifiers,
+             dkim: tuple[DKIMAuthResult, ...], spf: tuple[SPFAuthResult, ...]) -> AggregateRecord:
+        """The same as the constructor, for the parser's hot loop: fills ``__dict__`` in one call
+        instead of six frozen ``__setattr__`` calls (a 500,000-record report builds 500,000)."""
+        record = object.__new__(cls)
+        record.__dict__.update(source_ip=source_ip, count=count, policy_evaluated=policy_evaluated,
+                               identifiers=identifiers, dkim=dkim, spf=spf)
+        return record
+
     def to_json(self) -> dict[str, Any]:
         return {"source_ip": self.source_ip, "count": self.count,
                 "policy_evaluated": self.policy_evaluated.to_json(),

@@ -15,9 +15,9 @@ from __future__ import annotations
 import re
 import socket
 from dataclasses import dataclass, field
-from functools import lru_cache
 from typing import NamedTuple
 
+from mailwarden.cache import memo
 from mailwarden.dns.base import Record
 from mailwarden.errors import RecordSyntaxError
 from mailwarden.spf.macros import (
@@ -392,7 +392,7 @@ def _parse(text: str) -> SPFRecord:
     return _valid_record(text, tuple(plan), tuple(modifiers), redirect, exp)
 
 
-_parse_memo = lru_cache(maxsize=4096)(_parse)
+_parse_memo = memo(4096)(_parse)
 
 
 def _fast_a_mx(qualifier: str, term: str, fast: re.Match[str]) -> Mechanism | None:

@@ -76,6 +76,11 @@ class SPFResult:
     raw_trace: tuple[tuple[Any, ...], ...] = field(default=(), repr=False)
 
     @property
+    def reason(self) -> str | None:
+        """Why the result is what it is, under the name every result has (``problem``)."""
+        return self.problem
+
+    @property
     def chain(self) -> tuple[ChainStep, ...]:
         """Includes and redirects followed, in order, with the result each gave."""
         return tuple(ChainStep(*step) for step in self.raw_chain)

@@ -16,6 +16,7 @@ import csv as _csv
 import itertools
 import re
 
+from mailwarden.allowlist import kinds
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import PatternError, classify_token
 from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
@@ -101,9 +102,9 @@ _LOOKS = re.compile(r"^[<\"]?[^\s@,;]*@?[a-z0-9*?_\-]+(?:\.[a-z0-9*?_\-]+)+>?$|^
 def _action_word(cell: str) -> str | None:
     word = cell.strip().lower().replace("_", " ").replace("-", " ")
     if word in _ALLOW_WORDS or word.replace(" ", "") in _ALLOW_WORDS:
-        return r.ALLOW
+        return kinds.ALLOW
     if word in _BLOCK_WORDS or word.replace(" ", "") in _BLOCK_WORDS:
-        return r.BLOCK
+        return kinds.BLOCK
     return None
 
 
@@ -164,7 +165,7 @@ def _row(out: Collector, no: int, row: list[str], addr_col: int, act_col: int | 
         out.problem(no, ",".join(row), "row has no value in the address column")
         return
     cell = row[addr_col].strip()
-    action = r.ALLOW
+    action = kinds.ALLOW
     if act_col is not None and act_col < len(row) and row[act_col].strip():
         action = _action_word(row[act_col]) or ""
         if not action:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 
+from mailwarden.allowlist import kinds
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import FAST_ADDRESS, PatternError, classify_token
 from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
@@ -35,8 +36,8 @@ def parse_line(
     raw: str,
     *,
     directive: str,
-    action: str = r.ALLOW,
-    bare: str = r.DOMAIN,
+    action: str = kinds.ALLOW,
+    bare: str = kinds.DOMAIN,
     source: str = "",
 ) -> None:
     """Entries of one plain-list line (shared with rspamd map entries and CSV cells)."""
@@ -47,9 +48,9 @@ def parse_line(
     if not line or line[0] in "#;" or line.startswith("//"):
         return
     if FAST_ADDRESS.fullmatch(line):
-        if out.wants(r.ADDRESS, line.lower()):
+        if out.wants(kinds.ADDRESS, line.lower()):
             out.store(
-                r.Entry(no, line, r.ADDRESS, line.lower(), action=action, directive=directive, source=source)
+                r.Entry(no, line, kinds.ADDRESS, line.lower(), action=action, directive=directive, source=source)
             )
         return
     line = _COMMENT.sub("", line).rstrip()

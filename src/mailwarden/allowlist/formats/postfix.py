@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from mailwarden.allowlist import kinds
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import PatternError, classify_token
 from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
@@ -86,7 +87,7 @@ def _logical_line(out: Collector, no: int, text: str) -> None:
             r.Entry(
                 no,
                 f"/{source}/",
-                r.REGEX,
+                kinds.REGEX,
                 source,
                 action=action,
                 authenticated=auth,
@@ -106,7 +107,7 @@ def _logical_line(out: Collector, no: int, text: str) -> None:
     if action is None:
         return
     try:
-        kind, pattern = classify_token(key, bare=r.DOMAIN_TREE)
+        kind, pattern = classify_token(key, bare=kinds.DOMAIN_TREE)
     except PatternError as exc:
         out.problem(no, text, str(exc))
         return
@@ -132,9 +133,9 @@ def _action(action_text: str) -> tuple[str | None, bool]:
     words = [w for w in re.split(r"[\s,]+", action_text.strip()) if w]
     first = words[0].lower()
     if first in _ALLOW or (first.isdigit() and not re.match(r"^[45]\d\d$", first)):
-        return r.ALLOW, False
+        return kinds.ALLOW, False
     if first in _AUTH_ALLOW:
-        return r.ALLOW, True
+        return kinds.ALLOW, True
     if first in _BLOCK or re.match(r"^[45]\d\d$", first) or first.startswith("reject_"):
-        return r.BLOCK, False
+        return kinds.BLOCK, False
     return None, False

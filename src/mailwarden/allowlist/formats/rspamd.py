@@ -18,6 +18,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from mailwarden.allowlist import kinds
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.formats.tokens import ParseStop as _Stop
 from mailwarden.allowlist.formats.tokens import TokenStream
@@ -227,17 +228,17 @@ def _is_sender_rule(obj: _Object) -> bool:
 def _rule_action(obj: _Object, name: str) -> str | None:
     action = (obj.text("action") or "").lower().replace("_", " ")
     if action in ("accept", "no action"):
-        return r.ALLOW
+        return kinds.ALLOW
     if action:
-        return r.BLOCK
+        return kinds.BLOCK
     score = obj.text("score")
     if score is not None:
         try:
             value = float(score)
         except ValueError:
             return None
-        return r.ALLOW if value < 0 else r.BLOCK if value > 0 else None
-    return r.ALLOW if _ALLOW_NAME.search(name) else None
+        return kinds.ALLOW if value < 0 else kinds.BLOCK if value > 0 else None
+    return kinds.ALLOW if _ALLOW_NAME.search(name) else None
 
 
 def _requires_auth(obj: _Object) -> str:
@@ -264,7 +265,7 @@ def _rule(out: Collector, obj: _Object, name: str) -> None:
     auth_symbol = _requires_auth(obj)
     filt = (obj.text("filter") or "").lower()
     regexp = (obj.text("regexp") or "").lower() in ("true", "yes", "on", "1")
-    bare = r.DOMAIN_TREE if filt.startswith("email:domain:tld") else r.DOMAIN
+    bare = kinds.DOMAIN_TREE if filt.startswith("email:domain:tld") else kinds.DOMAIN
     mapv = obj.get("map")
     items = mapv.items if isinstance(mapv, _Array) else [mapv]
     for item in items:
@@ -298,7 +299,7 @@ def _map_item(
     if re.match(r"^(?:file|https?|cdb|redis)://|^\$\{|^/[^/]+/[^/]+/", value) and not (
         regexp and _REGEX_ENTRY.match(value)
     ):
-        out.add(r.Entry(item.line, value, r.EXTERNAL, value, source=value, **common))
+        out.add(r.Entry(item.line, value, kinds.EXTERNAL, value, source=value, **common))
         out.note(
             f"rule {name} (line {item.line}) loads {value}: check that file with mailwarden allowlist too"
         )
@@ -307,7 +308,7 @@ def _map_item(
     m = _REGEX_ENTRY.match(token)
     if regexp or m:
         source = m.group(1) if m else token
-        out.add(r.Entry(item.line, token, r.REGEX, source, source=value, **common))
+        out.add(r.Entry(item.line, token, kinds.REGEX, source, source=value, **common))
         return
     if filt.startswith("email:user") and "@" not in token:
         token = token + "@"

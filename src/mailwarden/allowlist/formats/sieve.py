@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from mailwarden.allowlist import kinds
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.formats.tokens import ParseStop as _Stop
 from mailwarden.allowlist.formats.tokens import TokenStream
@@ -250,7 +251,7 @@ class _Analyser:
         block = cmd.block or []
         is_spam_rule = any(self._spam_test(t) for t in cmd.tests) or self._files_junk(block)
         verdict = self._block_verdict(block)
-        if verdict and not (verdict == r.ALLOW and self.spam_seen):
+        if verdict and not (verdict == kinds.ALLOW and self.spam_seen):
             for test in cmd.tests:
                 self.sender_tests(test, verdict, authenticated=False)
         self.block(block, depth + 1)
@@ -281,9 +282,9 @@ class _Analyser:
             if c.block:
                 stack.extend(c.block)
         if names & {"discard", "reject", "ereject"} or self._files_junk(block):
-            return r.BLOCK
+            return kinds.BLOCK
         if "stop" in names:
-            return r.ALLOW
+            return kinds.ALLOW
         return None
 
     def sender_tests(self, test: _Test, verdict: str, authenticated: bool) -> None:
@@ -360,7 +361,7 @@ class _Analyser:
                 src = "@" + src[1:]
             elif part in ("localpart", "user") and src.endswith("$"):
                 src = src[:-1] + "@"
-            self.out.add(r.Entry(line, key, r.REGEX, src, **common))
+            self.out.add(r.Entry(line, key, kinds.REGEX, src, **common))
             return
         token = key.strip()
         if not token:
@@ -370,14 +371,14 @@ class _Analyser:
             # :contains is a substring test; header :is/:matches compare the whole header text
             glob = token if match == "matches" else _literal_glob(token)
             pattern = f"*{glob}*" if match == "contains" else glob
-            self.out.add(r.Entry(line, key, r.WILDCARD, pattern.lower(), **common))
+            self.out.add(r.Entry(line, key, kinds.WILDCARD, pattern.lower(), **common))
             return
         if part == "domain":
             token = "*@" + token if match != "matches" or "@" not in token else token
         elif part in ("localpart", "user"):
             token = token + "@"
         try:
-            kind, pattern = classify_token(token, bare=r.DOMAIN)
+            kind, pattern = classify_token(token, bare=kinds.DOMAIN)
         except PatternError as exc:
             self.out.problem(line, key, str(exc))
             return

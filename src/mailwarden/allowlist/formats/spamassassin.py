@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import re
 
+from mailwarden.allowlist import kinds
 from mailwarden.allowlist import results as r
 from mailwarden.allowlist.patterns import PatternError, classify_token
 from mailwarden.allowlist.text import MAX_LINE, Collector, Keep
@@ -26,17 +27,17 @@ _COMMENT = re.compile(r"(?<!\\)#.*$")
 
 #: name (lower case, whitelist spelling) -> (action, authenticated, takes a second argument)
 _KNOWN: dict[str, tuple[str, bool, str]] = {
-    "whitelist_from": (r.ALLOW, False, ""),
-    "whitelist_from_rcvd": (r.ALLOW, True, "rcvd"),
-    "whitelist_auth": (r.ALLOW, True, ""),
-    "whitelist_from_dkim": (r.ALLOW, True, "dkim"),
-    "whitelist_from_spf": (r.ALLOW, True, ""),
-    "def_whitelist_from": (r.ALLOW, False, ""),
-    "def_whitelist_from_rcvd": (r.ALLOW, True, "rcvd"),
-    "def_whitelist_auth": (r.ALLOW, True, ""),
-    "def_whitelist_from_dkim": (r.ALLOW, True, "dkim"),
-    "def_whitelist_from_spf": (r.ALLOW, True, ""),
-    "blacklist_from": (r.BLOCK, False, ""),
+    "whitelist_from": (kinds.ALLOW, False, ""),
+    "whitelist_from_rcvd": (kinds.ALLOW, True, "rcvd"),
+    "whitelist_auth": (kinds.ALLOW, True, ""),
+    "whitelist_from_dkim": (kinds.ALLOW, True, "dkim"),
+    "whitelist_from_spf": (kinds.ALLOW, True, ""),
+    "def_whitelist_from": (kinds.ALLOW, False, ""),
+    "def_whitelist_from_rcvd": (kinds.ALLOW, True, "rcvd"),
+    "def_whitelist_auth": (kinds.ALLOW, True, ""),
+    "def_whitelist_from_dkim": (kinds.ALLOW, True, "dkim"),
+    "def_whitelist_from_spf": (kinds.ALLOW, True, ""),
+    "blacklist_from": (kinds.BLOCK, False, ""),
 }
 _UNLIST = {
     "unwhitelist_from": ("whitelist_from", "def_whitelist_from"),
