@@ -42,3 +42,15 @@ def test_empty_and_unreadable_input(cli, tmp_path):
     out = cli("arc", "seal", "-", "-d", "x.example", "-s", "s", "--key", str(tmp_path / "dns.json"),
               "--authserv-id", "x", "--dns", str(tmp_path / "dns.json"), input=MESSAGE)
     assert out.returncode == 2
+
+
+def test_message_with_an_empty_header_section_is_cv_none_not_an_input_error(cli, tmp_path):
+    """ARC suite cv_no_headers: the blank line that ends an empty header section comes first (RFC 5322 2.1)."""
+    (tmp_path / "dns.json").write_text("{}")
+    out = cli("arc", "verify", "-", "--dns", str(tmp_path / "dns.json"), "--json",
+              input=b"\r\nHey gang,\r\nThis is a test message.\r\n")
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["cv"] == "none"
+    # plain text that does not start with a blank line is still refused as not a message
+    out = cli("arc", "verify", "-", "--dns", str(tmp_path / "dns.json"), input=b"Hey gang,\r\nhello\r\n")
+    assert out.returncode == 2 and b"does not look like an e-mail message" in out.stderr

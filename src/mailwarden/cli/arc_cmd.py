@@ -21,8 +21,10 @@ def verify(file: str, opts: Options) -> None:
     from mailwarden.message.model import Message, parse_message
 
     raw = read_input(file, what="message")
-    # an empty input carries no ARC set: cv=none (ARC suite cv_empty), not an input error
-    if raw.strip():
+    # an empty input carries no ARC set: cv=none (ARC suite cv_empty), not an input error; nor does a
+    # message whose header section is explicitly empty (it starts with the blank line that ends the
+    # header section, RFC 5322 section 2.1; ARC suite cv_no_headers)
+    if raw.strip() and not raw.startswith((b"\r\n", b"\n")):
         from mailwarden.message.split import check_is_message
 
         check_is_message(raw)
