@@ -171,13 +171,7 @@ class _Reader:
             self.fed += len(chunk)
             parser.feed(chunk)
             self._check_log()
-            for event, element in parser.read_events():
-                if event == "end":
-                    item = self._finished(element)
-                    if item is not None:
-                        yield item
-                elif self.root is None:
-                    self._set_root(element)
+            yield from self._drain(parser)
             root = self.root
             if root is None:
                 if self.fed > limit:
@@ -205,6 +199,10 @@ class _Reader:
                 raise ReportParseError(f"XML cannot be read: {exc}") from None
             return
         self._check_log()
+        yield from self._drain(parser)
+
+    def _drain(self, parser: Any) -> Iterator[Any]:
+        """The records whose elements the parser has finished since the last call; the root is noted on its start."""
         for event, element in parser.read_events():
             if event == "end":
                 item = self._finished(element)
